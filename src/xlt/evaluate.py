@@ -1,0 +1,70 @@
+"""Score a fine-tuned model on its test split (and dev split).
+
+models/<model>/<task>/<lang>/ + data/prepared/<task>/<lang>/  ->  metrics/<model>/<task>/<lang>.json
+(top-level keys are the test scores, so `dvc metrics show/diff` compare them directly)
+and plots/confusion/<model>/<task>/<lang>.json (actual vs predicted class; token-level entity type
+for NER) for DVC's confusion template.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+from transformers import AutoTokenizer, Trainer, TrainingArguments
+
+from xlt import io, tasks
+
+EVAL_MAX_LENGTH = 512   # evaluate whole sentences: truncation would hide errors
+
+
+def predict(model, tokenizer, task, records: list[dict], batch_size: int = 64) -> list:
+    """Predictions in the records' order. Records are batched by length (sorted) to
+    avoid padding waste, then put back in order."""
+    order = sorted(range(len(records)), key=lambda i: len(records[i].get("tokens") or records[i]["text"]))
+    ordered = [records[i] for i in order]
+    label2id = model.config.label2id
+    encoded = task.encode(ordered, tokenizer, label2id, EVAL_MAX_LENGTH)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=batch_size, report_to="none",
+                                 disable_tqdm=False)
+        trainer = Trainer(model=model, args=args, data_collator=task.collator(tokenizer))
+        logits = trainer.predict(encoded).predictions
+    id2label = {int(k): v for k, v in model.config.id2label.items()}
+    preds = task.decode(logits, encoded, id2label, ordered)
+    out = [None] * len(records)
+    for pos, i in enumerate(order):
+        out[i] = preds[pos]
+    return out
+
+
+def gold_of(task_name: str, records: list[dict]) -> list:
+    return [r["label"] for r in records] if task_name == "sentiment" else [r["tags"] for r in records]
+
+
+def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_dir: Path,
+             metrics_path: Path, confusion_path: Path | None = None) -> dict:
+    task = tasks.get(task_name)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if not (model_dir / "config.json").exists():
+        raise FileNotFoundError(f"{model_dir}: no trained model; run `dvc repro train@{model_name}-{task_name}-{lang}`")
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = task.auto_model.from_pretrained(model_dir).eval()
+    info = io.read_json(model_dir / "train_info.json")
+    result: dict = {}
+    for split in ("test", "dev"):
+        records = io.read_jsonl(data_dir / f"{split}.jsonl")
+        pred = predict(model, tokenizer, task, records)
+        gold = gold_of(task_name, records)
+        s = task.scores(gold, pred, info["labels"]) if task_name == "sentiment" else task.scores(gold, pred)
+        if split == "test":
+            result.update(s)
+            if confusion_path is not None:
+                io.write_json(confusion_path, task.confusion_rows(gold, pred))
+        else:
+            result["dev"] = {k: v for k, v in s.items() if not isinstance(v, dict)}
+    result["train"] = {"examples": info["train_examples"], "seconds": info["train_seconds"],
+                       "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]}
+    io.write_json(metrics_path, result)
+    return result

@@ -1,0 +1,136 @@
+"""Fine-tune one encoder for one task and language with the Hugging Face Trainer.
+
+models/pretrained/<model>/ + data/prepared/<task>/<lang>/  ->  models/<model>/<task>/<lang>/
+(model, tokenizer, train_info.json) and plots/train_loss/<model>/<task>/<lang>.csv.
+
+Speed on a CPU comes from: a trimmed vocabulary (see encoders/trim.py), dynamic padding,
+length-grouped batches, capped training sets (max_train_samples) and keeping the best
+epoch on the dev set. Checkpoints go to checkpoints/<model>/<task>/<lang>/ each epoch,
+so an interrupted stage resumes from the last one when its settings are unchanged.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoTokenizer, Trainer, TrainingArguments, set_seed
+
+from xlt import io, tasks
+from xlt.params import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def subsample(records: list[dict], n: int | None, seed: int) -> list[dict]:
+    """A seeded random subset (all when n is None or larger than the set)."""
+    if n is None or n >= len(records):
+        return records
+    rng = random.Random(seed)
+    return [records[i] for i in sorted(rng.sample(range(len(records)), n))]
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _checkpoint_dir(root: Path, fingerprint: str) -> tuple[Path, bool]:
+    """Reuse checkpoints only when they come from identical settings and data."""
+    stamp = root / "fingerprint.txt"
+    if root.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint):
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    resumable = any(p.name.startswith("checkpoint-") for p in root.iterdir())
+    return root, resumable
+
+
+def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrained_dir: Path,
+          data_dir: Path, out_dir: Path, loss_csv: Path, checkpoints_root: Path = Path("checkpoints")) -> dict:
+    task = tasks.get(task_name)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    set_seed(cfg.seed)
+    train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
+    dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), cfg.max_eval_samples, cfg.seed)
+    if not train_records or not dev_records:
+        raise ValueError(f"{data_dir}: empty train or dev split")
+    labels = task.label_list(train_records)
+    label2id = {l: i for i, l in enumerate(labels)}
+    id2label = dict(enumerate(labels))
+
+    if not (pretrained_dir / "config.json").exists():
+        raise FileNotFoundError(f"{pretrained_dir}: no pretrained encoder here; run `dvc repro pretrained@{model_name}`")
+    tokenizer = AutoTokenizer.from_pretrained(pretrained_dir)
+    model = task.auto_model.from_pretrained(
+        pretrained_dir, num_labels=len(labels), id2label=id2label, label2id=label2id,
+        hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout, classifier_dropout=cfg.dropout)
+    train_ds = task.encode(train_records, tokenizer, label2id, cfg.max_length)
+    dev_ds = task.encode(dev_records, tokenizer, label2id, cfg.max_length)
+
+    fingerprint = _fingerprint(dataclasses.asdict(cfg), labels, len(train_records),
+                               (data_dir / "train.jsonl").stat().st_size, model_name)
+    ckpt_dir, resumable = _checkpoint_dir(checkpoints_root / model_name / task_name / lang, fingerprint)
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir),
+        learning_rate=cfg.learning_rate,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=64,
+        num_train_epochs=cfg.epochs,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=cfg.warmup_ratio,          # a float < 1 is a ratio of the total steps
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model=task.headline,
+        train_sampling_strategy="group_by_length",
+        logging_steps=20,
+        report_to="none",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                      data_collator=task.collator(tokenizer), processing_class=tokenizer,
+                      compute_metrics=lambda p: task.dev_metrics(p, id2label))
+    start = time.time()
+    log.info("training %s/%s/%s on %d examples (%s)", model_name, task_name, lang, len(train_records),
+             "resuming" if resumable else "from scratch")
+    result = trainer.train(resume_from_checkpoint=True if resumable else None)
+    seconds = time.time() - start
+    best_dev = trainer.evaluate()
+
+    info = {"model": model_name, "task": task_name, "lang": lang, "config": dataclasses.asdict(cfg),
+            "labels": labels, "train_examples": len(train_records), "dev_examples": len(dev_records),
+            "train_seconds": round(seconds, 1), "train_loss": result.training_loss,
+            "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
+            "dev": {k.removeprefix("eval_"): v for k, v in best_dev.items()},
+            "parameters": sum(p.numel() for p in trainer.model.parameters())}
+    with io.atomic_path(out_dir) as tmp:
+        trainer.save_model(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        io.write_json(tmp / "train_info.json", info)
+    _write_loss_curve(trainer.state.log_history, loss_csv)
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return info
+
+
+def _write_loss_curve(history: list[dict], path: Path) -> None:
+    """Training loss per logging step (dev loss per epoch is in train_info.json)."""
+    rows = [{"step": h["step"], "epoch": round(h.get("epoch", 0), 3), "loss": h["loss"]}
+            for h in history if "loss" in h]
+    with io.atomic_path(path) as tmp:
+        with tmp.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["step", "epoch", "loss"])
+            w.writeheader()
+            w.writerows(rows)
