@@ -6,6 +6,7 @@ ner:       linear-chain CRF (sklearn-crfsuite) over word, affix, shape and conte
 from __future__ import annotations
 
 import time
+import unicodedata
 from pathlib import Path
 
 import joblib
@@ -32,8 +33,12 @@ def sentiment_model(cfg: dict):
 
 
 def _shape(word: str) -> str:
+    """Xxx-style word shape; Indic vowel signs and viramas (category M) are skipped so that
+    the shape of a Hindi/Telugu word is not the word itself."""
     out = []
     for ch in word:
+        if unicodedata.category(ch).startswith("M"):
+            continue
         c = "X" if ch.isupper() else "x" if ch.islower() else "d" if ch.isdigit() else ch if not ch.isalpha() else "a"
         if not out or out[-1] != c:
             out.append(c)

@@ -67,7 +67,7 @@ def validate(p: dict, path="params.yaml") -> None:
             for lang, override in (section.get("langs") or {}).items():
                 if lang not in LANGS:
                     raise ParamsError(f"{path}: models.{name}.{task}.langs has unknown language '{lang}'")
-                for k in override:
+                for k in (override or {}):
                     if k not in _TRAIN_KEYS:
                         raise ParamsError(f"{path}: models.{name}.{task}.langs.{lang}.{k}: unknown key "
                                           f"(known: {', '.join(sorted(_TRAIN_KEYS))})")

@@ -227,8 +227,6 @@ def test_indic_text_cleaned_only_of_noise(sentence):
     assert counts == Counter(html_tags_removed=2, urls_removed=1, emails_removed=1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: HANDLE uses \\w, which stops at Indic vowel signs "
-                                       "(Mc/Mn), so '@राहुल' leaves 'ाहुल' behind")
 @pytest.mark.parametrize("handle, rest", [("@राहुल", "धन्यवाद"), ("@కిరణ్", "ధన్యవాదాలు")])
 def test_indic_handle_removed_whole(handle, rest):
     text, counts = clean(f"{handle} {rest}")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 URL = re.compile(r"(?:https?://|ftp://|www\.)\S+", re.IGNORECASE)
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 # An @handle starts a word; "a@b.com" is an e-mail (removed first), not a handle.
-HANDLE = re.compile(r"(?<![\w@])@\w+")
+# \w alone stops at Indic vowel signs (category M), so the Devanagari-to-Sinhala block is added.
+HANDLE = re.compile(r"(?<![\w@])@[\w\u0900-\u0DFF]+")
 HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 HTML_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 SPACES = re.compile(r"\s+")

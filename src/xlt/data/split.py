@@ -18,7 +18,7 @@ def stratum(record: dict) -> str:
 
 def stratified_split(records: list[dict], ratios: dict, seed: int) -> dict[str, list[dict]]:
     """Split into train/dev/test with the given ratios, stratified and deterministic."""
-    if len(records) < 3:
+    if len(records) < 4:
         raise ValueError(f"cannot split {len(records)} records into train/dev/test")
     strata = [stratum(r) for r in records]
     # Classes too rare to stratify (fewer than 3 members) are pooled, so that
@@ -31,8 +31,11 @@ def stratified_split(records: list[dict], ratios: dict, seed: int) -> dict[str, 
     holdout = ratios["dev"] + ratios["test"]
     train_idx, rest_idx = train_test_split(idx, test_size=holdout, random_state=seed, stratify=strata)
     rest_strata = [strata[i] for i in rest_idx]
-    if min(Counter(rest_strata).values()) < 2:
-        rest_strata = None
+    rest_counts = Counter(rest_strata)
+    if min(rest_counts.values()) < 2:
+        # Pool only the strata too rare to split again, keeping the others stratified.
+        big = rest_counts.most_common(1)[0][0]
+        rest_strata = [s if rest_counts[s] >= 2 else big for s in rest_strata]
     dev_idx, test_idx = train_test_split(rest_idx, test_size=ratios["test"] / holdout,
                                          random_state=seed, stratify=rest_strata)
     return {"train": [records[i] for i in sorted(train_idx)],
