@@ -1,4 +1,4 @@
-"""Score a fine-tuned model on its test split (and dev split).
+"""Score a fine-tuned model on its test split.
 
 models/<model>/<task>/<lang>/ + data/prepared/<task>/<lang>/  ->  metrics/<model>/<task>/<lang>.json
 (top-level keys are the test scores, so `dvc metrics show/diff` compare them directly)
@@ -53,17 +53,14 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
     model = task.auto_model.from_pretrained(model_dir).eval()
     info = io.read_json(model_dir / "train_info.json")
     result: dict = {}
-    for split in ("test", "dev"):
-        records = io.read_jsonl(data_dir / f"{split}.jsonl")
-        pred = predict(model, tokenizer, task, records)
-        gold = gold_of(task_name, records)
-        s = task.scores(gold, pred, info["labels"]) if task_name == "sentiment" else task.scores(gold, pred)
-        if split == "test":
-            result.update(s)
-            if confusion_path is not None:
-                io.write_json(confusion_path, task.confusion_rows(gold, pred))
-        else:
-            result["dev"] = {k: v for k, v in s.items() if not isinstance(v, dict)}
+    records = io.read_jsonl(data_dir / "test.jsonl")
+    pred = predict(model, tokenizer, task, records)
+    gold = gold_of(task_name, records)
+    result.update(task.scores(gold, pred, info["labels"]) if task_name == "sentiment" else task.scores(gold, pred))
+    if confusion_path is not None:
+        io.write_json(confusion_path, task.confusion_rows(gold, pred))
+    # Dev scores of the kept epoch, as measured during training (model selection).
+    result["dev"] = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
     result["train"] = {"examples": info["train_examples"], "seconds": info["train_seconds"],
                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]}
     io.write_json(metrics_path, result)

@@ -87,6 +87,9 @@ class TrainConfig:
     warmup_ratio: float = 0.0
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    # CPU speed: frozen parameters need no gradients and no optimiser updates.
+    freeze_embeddings: bool = False
+    freeze_layers: int = 0          # the lowest N transformer layers stay as pretrained
     # model-level
     dropout: float = 0.1
     seed: int = 42
@@ -94,7 +97,16 @@ class TrainConfig:
 
 
 _TRAIN_KEYS = {f.name for f in fields(TrainConfig)} - {"dropout", "seed", "max_length"}
-_CASTS = {"learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):   # `dvc exp run -S` may pass strings
+        return str(value).lower() == "true"
+    raise ValueError(value)
+
+
+_bool.__name__ = "bool"
+_CASTS = {"freeze_embeddings": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
           "warmup_ratio": float, "dropout": float, "seed": int, "max_length": int}
 
 

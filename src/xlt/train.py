@@ -73,6 +73,7 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     model = task.auto_model.from_pretrained(
         pretrained_dir, num_labels=len(labels), id2label=id2label, label2id=label2id,
         hidden_dropout_prob=cfg.dropout, attention_probs_dropout_prob=cfg.dropout, classifier_dropout=cfg.dropout)
+    _freeze(model, cfg)
     train_ds = task.encode(train_records, tokenizer, label2id, cfg.max_length)
     dev_ds = task.encode(dev_records, tokenizer, label2id, cfg.max_length)
 
@@ -108,7 +109,9 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
              "resuming" if resumable else "from scratch")
     result = trainer.train(resume_from_checkpoint=True if resumable else None)
     seconds = time.time() - start
-    best_dev = trainer.evaluate()
+    # Dev scores of the epoch that was kept (no second pass over the dev set).
+    evals = [h for h in trainer.state.log_history if f"eval_{task.headline}" in h]
+    best_dev = max(evals, key=lambda h: h[f"eval_{task.headline}"]) if evals else {}
 
     info = {"model": model_name, "task": task_name, "lang": lang, "config": dataclasses.asdict(cfg),
             "labels": labels, "train_examples": len(train_records), "dev_examples": len(dev_records),
@@ -123,6 +126,21 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     _write_loss_curve(trainer.state.log_history, loss_csv)
     shutil.rmtree(ckpt_dir, ignore_errors=True)
     return info
+
+
+def _freeze(model, cfg: TrainConfig) -> None:
+    """Freeze the word embeddings and/or the lowest layers (CPU speed; see params.yaml)."""
+    base = model.base_model
+    if cfg.freeze_embeddings:
+        base.embeddings.word_embeddings.weight.requires_grad_(False)
+    if cfg.freeze_layers:
+        layers = base.encoder.layer
+        if cfg.freeze_layers > len(layers):
+            raise ValueError(f"freeze_layers={cfg.freeze_layers} but the encoder has {len(layers)} layers")
+        for layer in layers[:cfg.freeze_layers]:
+            layer.requires_grad_(False)
+        # Position/type embeddings feed only frozen layers then: freeze them too.
+        base.embeddings.requires_grad_(False)
 
 
 def _write_loss_curve(history: list[dict], path: Path) -> None:
