@@ -65,7 +65,7 @@ def repo_copy(tmp_path_factory) -> Path:
     subprocess.run(["git", "init", "-q"], cwd=dst, check=True)
     # The copy lives elsewhere, so point the remote at the store by absolute path.
     dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
-    dvc(dst, "pull", "-q", "data/raw")
+    dvc(dst, "pull", "-q", "-R", "data/raw")
     tiny_params(REPO / "params.yaml", dst / "params.yaml")
     return dst
 

@@ -7,6 +7,7 @@ Paths follow one layout, so a stage needs only its model/task/language:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -159,7 +160,10 @@ def main():
         e.show()
         sys.exit(e.exit_code)
     except (params_mod.ParamsError, FileNotFoundError, ValueError, RuntimeError) as e:
-        # Expected failures (bad params, missing data, bad input) print one clear line, no traceback.
+        # Expected failures (bad params, missing data, unreadable input, unavailable encoder)
+        # print one clear line; XLT_TRACEBACK=1 shows the traceback for debugging.
+        if os.environ.get("XLT_TRACEBACK"):
+            raise
         click.echo(f"xlt: error: {e}", err=True)
         sys.exit(2)
 
