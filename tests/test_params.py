@@ -60,22 +60,36 @@ def test_every_real_combination_gives_a_typed_config(real, model, task, lang):
     assert cfg.max_train_samples is None or type(cfg.max_train_samples) is int
 
 
-def test_per_language_override_merged(real):
-    te = params.train_config(real, "me5-small", "ner", "te")
-    hi = params.train_config(real, "me5-small", "ner", "hi")
+def _with_ner_overrides(raw) -> dict:
+    """Explicit task defaults and overrides, so these tests do not follow params.yaml's tuning."""
+    ner = raw["models"]["me5-small"]["ner"]
+    ner.update(learning_rate=1.0e-4, epochs=3, batch_size=16, max_eval_samples=1000, max_train_samples=None)
+    ner["langs"] = {"te": {"learning_rate": 2.0e-4, "epochs": 4}, "en": {"max_train_samples": 7000}}
+    sent = raw["models"]["me5-small"]["sentiment"]
+    sent.update(learning_rate=5.0e-5, epochs=2)
+    sent["langs"] = {"en": {"max_train_samples": 8000, "epochs": 1}}
+    return raw
+
+
+def test_per_language_override_merged(raw):
+    p = _with_ner_overrides(raw)
+    te = params.train_config(p, "me5-small", "ner", "te")
+    hi = params.train_config(p, "me5-small", "ner", "hi")
     assert te.learning_rate == pytest.approx(2.0e-4) and te.epochs == 4.0
     assert hi.learning_rate == pytest.approx(1.0e-4) and hi.epochs == 3.0
     # Keys not overridden come from the task defaults.
     assert te.batch_size == hi.batch_size == 16 and te.max_eval_samples == 1000
-    en = params.train_config(real, "me5-small", "ner", "en")
+    en = params.train_config(p, "me5-small", "ner", "en")
     assert en.max_train_samples == 7000 and hi.max_train_samples is None
 
 
-def test_override_does_not_leak_across_tasks_or_models(real):
-    assert params.train_config(real, "me5-small", "sentiment", "te").learning_rate == pytest.approx(5.0e-5)
-    sent_en = params.train_config(real, "me5-small", "sentiment", "en")
-    assert sent_en.epochs == 2.0 and sent_en.max_train_samples == 8000
-    assert params.train_config(real, "xlmr", "ner", "te").learning_rate == pytest.approx(1.0e-5)
+def test_override_does_not_leak_across_tasks_or_models(raw):
+    p = _with_ner_overrides(raw)
+    assert params.train_config(p, "me5-small", "sentiment", "te").learning_rate == pytest.approx(5.0e-5)
+    sent_en = params.train_config(p, "me5-small", "sentiment", "en")
+    assert sent_en.epochs == 1.0 and sent_en.max_train_samples == 8000
+    assert params.train_config(p, "me5-small", "sentiment", "hi").epochs == 2.0
+    assert params.train_config(p, "xlmr", "ner", "te").learning_rate == pytest.approx(1.0e-5)
 
 
 def test_model_level_settings_applied(real):
@@ -92,12 +106,12 @@ def test_train_config_does_not_mutate_params(real, raw):
 def test_string_numbers_cast(tmp_path, raw):
     # What `dvc exp run -S` may leave behind: numbers as strings.
     raw["models"]["me5-small"]["ner"]["learning_rate"] = "1e-05"
-    raw["models"]["me5-small"]["ner"]["langs"]["te"]["learning_rate"] = "3e-05"
+    raw["models"]["me5-small"]["ner"]["langs"] = {"te": {"learning_rate": "3e-05"}}
     raw["models"]["me5-small"]["ner"]["batch_size"] = "8"
     raw["models"]["me5-small"]["dropout"] = "0.2"
     p = params.load(write(tmp_path, raw))
     assert "'1e-05'" in (tmp_path / "params.yaml").read_text()  # really a string in the file
-    hi = params.train_config(p, "me5-small", "ner", "hi")
+    hi = params.train_config(p, "me5-small", "ner", "en")   # a language without overrides
     assert type(hi.learning_rate) is float and hi.learning_rate == pytest.approx(1e-5)
     assert type(hi.batch_size) is int and hi.batch_size == 8
     assert hi.dropout == pytest.approx(0.2)
@@ -109,14 +123,14 @@ def test_unquoted_exponent_without_dot_is_a_float(tmp_path):
     assert "learning_rate: 1e-05" in text
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
-    cfg = params.train_config(params.load(path), "me5-small", "ner", "hi")
+    cfg = params.train_config(params.load(path), "me5-small", "ner", "en")   # no override for en
     assert cfg.learning_rate == pytest.approx(1e-5)
 
 
 def test_uncastable_value_names_key(raw):
     raw["models"]["me5-small"]["ner"]["learning_rate"] = "fast"
     with pytest.raises(ParamsError, match=r"models\.me5-small\.ner\.learning_rate.*'fast'"):
-        params.train_config(raw, "me5-small", "ner", "hi")
+        params.train_config(raw, "me5-small", "ner", "en")
 
 
 def test_train_config_unknown_model(real):
