@@ -21,7 +21,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import AutoTokenizer, Trainer, TrainingArguments, set_seed
 

@@ -2,7 +2,6 @@
 same hidden states as the original."""
 import json
 
-import numpy as np
 import pytest
 import torch
 

