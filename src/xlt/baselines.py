@@ -72,11 +72,8 @@ def run(task: str, lang: str, cfg: dict, data_dir: Path, model_path: Path, metri
     start = time.time()
     if task == "sentiment":
         model = sentiment_model(cfg).fit([r["text"] for r in train], [r["label"] for r in train])
-        pred = list(model.predict([r["text"] for r in test]))
-        gold = [r["label"] for r in test]
+        gold, pred = [r["label"] for r in test], list(model.predict([r["text"] for r in test]))
         result = sentiment.scores(gold, pred, sentiment.label_list(train))
-        if confusion_path is not None:
-            io.write_json(confusion_path, sentiment.confusion_rows(gold, pred))
     else:
         model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=float(cfg["c1"]), c2=float(cfg["c2"]),
                                      max_iterations=int(cfg["max_iterations"]), all_possible_transitions=True)
@@ -84,8 +81,9 @@ def run(task: str, lang: str, cfg: dict, data_dir: Path, model_path: Path, metri
         pred = model.predict([sentence_features(r["tokens"]) for r in test])
         gold, pred = [r["tags"] for r in test], [list(p) for p in pred]
         result = ner.scores(gold, pred)
-        if confusion_path is not None:
-            io.write_json(confusion_path, ner.confusion_rows(gold, pred))
+    if confusion_path is not None:
+        task_module = sentiment if task == "sentiment" else ner
+        io.write_json(confusion_path, task_module.confusion_rows(gold, pred), indent=None)
     result["train"] = {"examples": len(train), "seconds": round(time.time() - start, 1)}
     with io.atomic_path(model_path) as tmp:
         joblib.dump(model, tmp)

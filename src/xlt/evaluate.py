@@ -58,7 +58,8 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
     gold = gold_of(task_name, records)
     result.update(task.scores(gold, pred, info["labels"]) if task_name == "sentiment" else task.scores(gold, pred))
     if confusion_path is not None:
-        io.write_json(confusion_path, task.confusion_rows(gold, pred))
+        # One row per example (per token for NER): one line, as these files get large.
+        io.write_json(confusion_path, task.confusion_rows(gold, pred), indent=None)
     # Dev scores of the kept epoch, as measured during training (model selection).
     result["dev"] = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
     result["train"] = {"examples": info["train_examples"], "seconds": info["train_seconds"],

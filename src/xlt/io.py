@@ -35,8 +35,10 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_json(path: str | Path, obj) -> None:
-    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+def write_json(path: str | Path, obj, indent: int | None = 2) -> None:
+    """indent=None writes one line: for large row lists (plot data), where indenting
+    would more than double the size."""
+    write_text(path, json.dumps(obj, indent=indent, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 def read_json(path: str | Path):
