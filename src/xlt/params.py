@@ -90,6 +90,10 @@ class TrainConfig:
     # CPU speed: frozen parameters need no gradients and no optimiser updates.
     freeze_embeddings: bool = False
     freeze_layers: int = 0          # the lowest N transformer layers stay as pretrained
+    # GPU: mixed precision and TF32 matmuls (see the *-gpu profiles in params.yaml).
+    bf16: bool = False
+    fp16: bool = False
+    tf32: bool = False
     # model-level
     dropout: float = 0.1
     seed: int = 42
@@ -106,7 +110,7 @@ def _bool(value) -> bool:
 
 
 _bool.__name__ = "bool"
-_CASTS = {"freeze_embeddings": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
+_CASTS = {"freeze_embeddings": _bool, "bf16": _bool, "fp16": _bool, "tf32": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
           "warmup_ratio": float, "dropout": float, "seed": int, "max_length": int}
 
 

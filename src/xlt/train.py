@@ -42,21 +42,25 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _checkpoint_dir(root: Path, fingerprint: str) -> tuple[Path, bool]:
-    """Reuse checkpoints only when they come from identical settings and data."""
+def _checkpoint_dir(root: Path, fingerprint: str, main: bool = True) -> tuple[Path, bool]:
+    """Reuse checkpoints only when they come from identical settings and data.
+    Only the main process clears or stamps the folder (the others run after it)."""
     stamp = root / "fingerprint.txt"
-    if root.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint):
-        shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint)
-    resumable = any(p.name.startswith("checkpoint-") for p in root.iterdir())
+    if main:
+        if root.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint):
+            shutil.rmtree(root)
+        root.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint)
+    resumable = root.exists() and any(p.name.startswith("checkpoint-") for p in root.iterdir())
     return root, resumable
 
 
 def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrained_dir: Path,
           data_dir: Path, out_dir: Path, loss_csv: Path, checkpoints_root: Path = Path("checkpoints")) -> dict:
     task = tasks.get(task_name)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    # Under torchrun / accelerate launch each process gets its share of the cores.
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     set_seed(cfg.seed)
     train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
     dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), cfg.max_eval_samples, cfg.seed)
@@ -78,7 +82,7 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
 
     fingerprint = _fingerprint(dataclasses.asdict(cfg), labels, len(train_records),
                                (data_dir / "train.jsonl").stat().st_size, model_name)
-    ckpt_dir, resumable = _checkpoint_dir(checkpoints_root / model_name / task_name / lang, fingerprint)
+    ckpt_dir = checkpoints_root / model_name / task_name / lang
     args = TrainingArguments(
         output_dir=str(ckpt_dir),
         learning_rate=cfg.learning_rate,
@@ -99,7 +103,14 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
         data_seed=cfg.seed,
         dataloader_num_workers=0,
         disable_tqdm=False,
+        bf16=cfg.bf16,
+        fp16=cfg.fp16,
+        tf32=True if cfg.tf32 else None,
+        # Without a GPU, torchrun's processes train data-parallel on the CPU (gloo backend).
+        use_cpu=not torch.accelerator.is_available(),
     )
+    with args.main_process_first(local=False, desc="checkpoint folder"):
+        ckpt_dir, resumable = _checkpoint_dir(ckpt_dir, fingerprint, main=args.process_index == 0)
     trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                       data_collator=task.collator(tokenizer), processing_class=tokenizer,
                       compute_metrics=lambda p: task.dev_metrics(p, id2label))
@@ -118,12 +129,14 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
             "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
             "dev": {k.removeprefix("eval_"): v for k, v in best_dev.items()},
             "parameters": sum(p.numel() for p in trainer.model.parameters())}
-    with io.atomic_path(out_dir) as tmp:
-        trainer.save_model(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        io.write_json(tmp / "train_info.json", info)
-    _write_loss_curve(trainer.state.log_history, loss_csv)
-    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    if trainer.is_world_process_zero():   # one process writes the one model
+        info["processes"] = args.world_size
+        with io.atomic_path(out_dir) as tmp:
+            trainer.save_model(str(tmp))
+            tokenizer.save_pretrained(str(tmp))
+            io.write_json(tmp / "train_info.json", info)
+        _write_loss_curve(trainer.state.log_history, loss_csv)
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
     return info
 
 
