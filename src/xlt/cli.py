@@ -48,7 +48,9 @@ def preprocess(ctx, task, lang):
     """Read a raw dataset, repair what is dirty, clean the text (data/interim/<task>/<lang>/)."""
     from xlt.data.prepare import preprocess as run
     root = ctx.obj["root"]
-    report = run(_params(ctx), task, lang, root / "data/raw", root / f"data/interim/{task}/{lang}")
+    p = _params(ctx)
+    params_mod.require_raw_data(p, root / "data/raw", task, lang)   # before any work: say `dvc pull`
+    report = run(p, task, lang, root / "data/raw", root / f"data/interim/{task}/{lang}")
     click.echo(f"{task}/{lang}: " + ", ".join(f"{k} {v['kept']}/{v['read']}" for k, v in report["cleaning"].items()))
 
 
@@ -145,6 +147,160 @@ def report(ctx):
     root = ctx.obj["root"]
     path = write_report(_params(ctx), root)
     click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.pass_context
+def check(ctx):
+    """Validate params.yaml and check the raw data for run.tasks x run.langs (before a long `dvc repro`)."""
+    root = ctx.obj["root"]
+    p = params_mod.read(ctx.obj["params_path"])
+    found = [f"{ctx.obj['params_path']}: {x}" for x in params_mod.problems(p)]
+    if not found:
+        pairs = [(t, lang) for t in p["run"]["tasks"] for lang in p["run"]["langs"]]
+        found = params_mod.raw_data_problems(p, root / "data/raw", pairs)
+    if found:
+        for line in found:
+            click.echo(f"xlt check: {line}", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {ctx.obj['params_path']} is valid; raw data present for "
+               f"{len(pairs)} task x language pair(s)")
+
+
+# ---------------------------------------------------------------- translation
+mt_lang_opt = click.option("--lang", type=click.Choice(("hi", "te")), required=True, help="target language")
+
+
+@cli.group()
+def mt():
+    """English->Hindi / English->Telugu translation stages and tools."""
+
+
+@mt.command("prepare")
+@mt_lang_opt
+@click.pass_context
+def mt_prepare(ctx, lang):
+    """Parallel corpora -> filtered, deduplicated data/translation/<lang>/."""
+    from xlt.translation.data import prepare
+    root = ctx.obj["root"]
+    report = prepare(_params(ctx), lang, root / "data/raw", root / f"data/translation/{lang}")
+    click.echo(f"en-{lang}: train {report['train']} pairs, dev {report['dev']['kept']}, test {report['test']}")
+
+
+@mt.command("train")
+@model_opt
+@mt_lang_opt
+@click.pass_context
+def mt_train(ctx, model, lang):
+    """Train models/<model>/translation/<lang>/ (warm-started or random-init encoder-decoder)."""
+    from xlt.translation.config import mt_config
+    from xlt.translation.train import train as run
+    p = _params(ctx)
+    root = ctx.obj["root"]
+    cfg = mt_config(p, model, lang)
+    info = run(model, lang, cfg, p["encoders"][cfg.encoder], root / f"data/translation/{lang}",
+               root / f"models/{model}/translation/{lang}", root / f"plots/train_loss/{model}/translation/{lang}.csv",
+               checkpoints_root=root / "checkpoints")
+    click.echo(f"{model}/translation/{lang}: trained on {info['train_examples']} pairs in {info['train_seconds']}s; "
+               f"dev loss {info['dev'].get('loss')}")
+
+
+@mt.command("evaluate")
+@model_opt
+@mt_lang_opt
+@click.pass_context
+def mt_evaluate(ctx, model, lang):
+    """Translate the test sets, score BLEU and chrF++: metrics/<model>/translation/<lang>.json."""
+    from xlt.translation.config import decode_config
+    from xlt.translation.evaluate import evaluate as run
+    p = _params(ctx)
+    root = ctx.obj["root"]
+    result = run(model, lang, decode_config(p), root / f"models/{model}/translation/{lang}",
+                 root / f"data/translation/{lang}", dict(p["translation"]["data"][lang]["test"]),
+                 root / f"metrics/{model}/translation/{lang}.json", root / f"predictions/{model}/translation/{lang}",
+                 root / f"reports/samples/{model}/translation/{lang}.md", seed=int(p["data"]["seed"]))
+    click.echo(f"{model}/translation/{lang}: " + ", ".join(
+        f"{name} BLEU {s['bleu']:.1f} chrF++ {s['chrf']:.1f}" for name, s in result["test_sets"].items()))
+
+
+@mt.command("translate")
+@model_opt
+@mt_lang_opt
+@click.argument("sentences", nargs=-1, required=True)
+@click.pass_context
+def mt_translate(ctx, model, lang, sentences):
+    """Translate English sentences with a trained model (decoding from params.yaml)."""
+    from xlt.translation import model as mt_model
+    from xlt.translation.config import decode_config
+    m, tok = mt_model.load(ctx.obj["root"] / f"models/{model}/translation/{lang}")
+    for line in mt_model.translate(m, tok, list(sentences), decode_config(_params(ctx))):
+        click.echo(line)
+
+
+# ---------------------------------------------------------------- demo
+demo_model_opt = click.option("--model", default=None,
+                              help="sentiment/NER models models/<model>/... (default: the first of run.models)")
+demo_mt_opt = click.option("--mt-model", default=None,
+                           help="translation models models/<mt-model>/translation/... (default: --model)")
+
+
+def _analyzer(ctx, model, mt_model):
+    from xlt.demo.analyzer import Analyzer, default_models
+    from xlt.translation.config import decode_config
+    p = _params(ctx)
+    model, mt_model = default_models(p, model, mt_model)
+    return Analyzer(ctx.obj["root"], model, mt_model, decode_config(p))
+
+
+@cli.command()
+@click.argument("text")
+@demo_model_opt
+@demo_mt_opt
+@click.option("--json", "as_json", is_flag=True, help="print the analysis as JSON")
+@click.option("--speak", type=click.Path(dir_okay=False), default=None,
+              help="write speech to this WAV file: the Hindi translation of English input, "
+                   "the sentence itself for Hindi or Telugu input")
+@click.pass_context
+def analyze(ctx, text, model, mt_model, as_json, speak):
+    """One sentence: language (by script), sentiment, entities, translations (English input)."""
+    import json
+
+    from xlt.demo import speech, text as demo_text
+    from xlt.demo.analyzer import format_table
+    demo_text.detect_language(demo_text.clean(text))      # bad input fails before models load
+    result = _analyzer(ctx, model, mt_model).analyze(text)
+    if speak:
+        if result["speech"] is None:
+            raise click.ClickException("nothing to speak: the Hindi translation is empty")
+        wav = speech.synthesize(result["speech"]["text"], result["speech"]["lang"])
+        Path(speak).write_bytes(wav)
+        result["speech"].update(path=str(speak), seconds=speech.wav_stats(wav)["seconds"])
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_table(result))
+    if speak:
+        click.echo(f"speech: {speak}, {result['speech']['seconds']:.1f} s of {result['speech']['what']}")
+
+
+@cli.command()
+@demo_model_opt
+@demo_mt_opt
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int, help="0 picks a free port")
+@click.pass_context
+def serve(ctx, model, mt_model, host, port):
+    """The demo page and its JSON API (POST /api/analyze, GET /api/speech) on a local web server."""
+    from xlt.demo.server import make_server
+    server = make_server(_analyzer(ctx, model, mt_model), host, port)
+    a = server.analyzer
+    click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _headline(result: dict) -> str:

@@ -20,8 +20,10 @@ Normalisation that is not counted, because it changes no content: surrounding
 whitespace of texts, tokens and tags is stripped (SST-2 ends every sentence with a
 space), and blank lines between records/sentences are separators, not data.
 
-Counted on every format (see ``_read_lines``): ``bom_stripped`` (once per file) and
-``crlf_normalised`` (once per file that uses \\r\\n or bare \\r line endings).
+Counted on every format (see ``_read_lines``): ``bom_stripped`` (once per file, and once
+per line inside it that starts with a BOM, as files joined with ``cat`` have) and
+``crlf_normalised`` (once per file that uses \\r\\n or bare \\r line endings). A NUL byte
+(binary or zero-filled data) is a DataError, like invalid UTF-8.
 """
 
 from __future__ import annotations
@@ -149,6 +151,14 @@ def _read_lines(path, repairs: Repairs) -> list[str]:
     # splits on \x0b, \x1c, U+2028 ... and would shift line numbers).
     lines = []
     for lineno, raw in enumerate(data.splitlines(), start=1):
+        if raw.startswith(_BOM):
+            # A BOM inside the file (files joined with `cat`) is never content: without this a
+            # CoNLL "-DOCSTART-" after it would become a token, an IL-NER token would carry it.
+            raw = raw[len(_BOM):]
+            repairs.add("bom_stripped", path, lineno, "UTF-8 byte order mark inside the file removed")
+        if b"\x00" in raw:
+            # Text never holds NUL; runs of them are what a crash or a failed copy leaves behind.
+            raise DataError(path, lineno, f"NUL byte at byte {raw.index(0)} of the line (binary or zero-filled data, not text)")
         try:
             lines.append(raw.decode("utf-8"))
         except UnicodeDecodeError as e:

@@ -1,0 +1,136 @@
+"""The `translation` section of params.yaml (and `run.translation`), validated and typed.
+
+    run.translation: {models: [...], langs: [hi, te]}      what the default `dvc repro` builds
+    translation.data:   corpora per target language + filters (see data.py)
+    translation.decode: beam search settings used by evaluation and the demo
+    translation.models.<name>: one encoder-decoder per name; `init: pretrained` warm-starts
+        encoder and decoder from `encoder` (an entry of `encoders`), `init: random` is the
+        same architecture randomly initialised (the control)
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+from xlt.params import ParamsError, _bool
+
+LANGS = ("hi", "te")
+
+
+@dataclass(frozen=True)
+class MTConfig:
+    encoder: str
+    init: str                       # pretrained | random
+    decoder_layers: int             # the decoder takes the encoder's lowest N layers (+ new cross-attention)
+    learning_rate: float
+    batch_size: int
+    epochs: float
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.0
+    label_smoothing: float = 0.0
+    max_train_samples: int | None = None
+    max_eval_samples: int | None = None
+    max_source_length: int = 128
+    max_target_length: int = 128
+    freeze_embeddings: bool = False
+    dropout: float = 0.1
+    seed: int = 42
+    bf16: bool = False
+    fp16: bool = False
+    tf32: bool = False
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    num_beams: int = 4
+    length_penalty: float = 1.0
+    max_new_tokens: int = 128
+    no_repeat_ngram_size: int = 0
+    batch_size: int = 32
+
+
+_BOOLS = {"freeze_embeddings", "bf16", "fp16", "tf32"}
+_FLOATS = {"learning_rate", "epochs", "weight_decay", "warmup_ratio", "label_smoothing", "dropout", "length_penalty"}
+_STRINGS = {"encoder", "init"}
+
+
+def _cast(cls, values: dict, where: str):
+    known = {f.name for f in fields(cls)}
+    out = {}
+    for key, value in values.items():
+        if key not in known:
+            hint = difflib.get_close_matches(key, known, n=1)
+            raise ParamsError(f"params.yaml: {where}.{key}: unknown key"
+                              + (f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(sorted(known))})"))
+        if value is None and key.startswith("max_") and key.endswith("samples"):
+            out[key] = None
+            continue
+        caster: Any = _bool if key in _BOOLS else float if key in _FLOATS else str if key in _STRINGS else int
+        try:
+            out[key] = caster(value)
+        except (TypeError, ValueError):
+            raise ParamsError(f"params.yaml: {where}.{key}: expected {getattr(caster, '__name__', caster)}, "
+                              f"got {value!r}") from None
+    missing = [f.name for f in fields(cls) if f.name not in out and f.default is MISSING]
+    if missing:
+        raise ParamsError(f"params.yaml: {where}: missing key(s) {', '.join(missing)}")
+    return cls(**out)
+
+
+def mt_config(p: dict, model: str, lang: str) -> MTConfig:
+    models = (p.get("translation") or {}).get("models") or {}
+    if model not in models:
+        raise ParamsError(f"params.yaml: no section translation.models.{model} (known: {', '.join(models)})")
+    section = dict(models[model])
+    overrides = (section.pop("langs", None) or {}).get(lang) or {}
+    cfg = _cast(MTConfig, {**section, **overrides}, f"translation.models.{model}")
+    if cfg.init not in ("pretrained", "random"):
+        raise ParamsError(f"params.yaml: translation.models.{model}.init must be 'pretrained' or 'random', got {cfg.init!r}")
+    if cfg.encoder not in p.get("encoders", {}):
+        raise ParamsError(f"params.yaml: translation.models.{model}.encoder names '{cfg.encoder}', which has no "
+                          f"section under 'encoders' (known: {', '.join(p.get('encoders', {}))})")
+    return cfg
+
+
+def decode_config(p: dict) -> DecodeConfig:
+    return _cast(DecodeConfig, dict((p.get("translation") or {}).get("decode") or {}), "translation.decode")
+
+
+def validate(p: dict) -> None:
+    """Check run.translation and the translation section (called by params.validate)."""
+    from xlt.translation.data import CORPORA
+    run = (p.get("run") or {}).get("translation")
+    section = p.get("translation")
+    if run is None and section is None:
+        return
+    if not isinstance(section, dict):
+        raise ParamsError("params.yaml: run.translation is set but there is no 'translation' section")
+    for key in section:
+        if key not in ("data", "decode", "models"):
+            raise ParamsError(f"params.yaml: translation.{key}: unknown key (known: data, decode, models)")
+    data = section.get("data") or {}
+    for lang in (run or {}).get("langs", []):
+        if lang not in LANGS:
+            raise ParamsError(f"params.yaml: run.translation.langs has unknown target '{lang}' (known: {', '.join(LANGS)})")
+        if lang not in data:
+            raise ParamsError(f"params.yaml: run.translation.langs names '{lang}' but translation.data.{lang} is missing")
+    for lang, spec in data.items():
+        if lang == "filters":
+            continue
+        for key in ("train", "test"):
+            if not isinstance(spec.get(key), dict) or not spec[key]:
+                raise ParamsError(f"params.yaml: translation.data.{lang}.{key}: expected a mapping corpus -> cap "
+                                  f"(null = all), got {spec.get(key)!r}")
+        names = list(spec["train"]) + [spec.get("dev")] + list(spec["test"])
+        for name in names:
+            if name not in CORPORA:
+                hint = difflib.get_close_matches(str(name), CORPORA, n=1)
+                raise ParamsError(f"params.yaml: translation.data.{lang} names unknown corpus '{name}'"
+                                  + (f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(CORPORA)})"))
+            if lang not in CORPORA[name][0]:
+                raise ParamsError(f"params.yaml: translation.data.{lang}: corpus '{name}' has no English-{lang} side")
+    for model in (run or {}).get("models", []):
+        for lang in (run or {}).get("langs", []):
+            mt_config(p, model, lang)
+    decode_config(p)

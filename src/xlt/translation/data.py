@@ -1,0 +1,267 @@
+"""Parallel text for English->Hindi and English->Telugu: read, filter, deduplicate, write.
+
+data/raw/<dataset>/  ->  data/translation/<lang>/{train,dev}.jsonl, test/<set>.jsonl, report.json
+Each record is {"en": ..., "tgt": ..., "source": "file:line"}.
+
+Every corpus is named in CORPORA; params.yaml `translation.data.<lang>` says which ones
+train, validate and test. Training pairs go through declared filters (each counted with
+examples in report.json, never dropped silently):
+  line_count_mismatch  the two sides of a line-aligned corpus differ in length: the corpus
+                       cannot be trusted line by line and is left out whole
+  empty                either side blank
+  wrong_script         too few letters of the expected script on either side
+  too_long             more words than max_words on either side
+  length_ratio         one side more than max_length_ratio times longer (words or characters)
+  duplicate            the same pair again
+  overlaps_eval        either side also appears in the dev or a test set (normalised text),
+                       so that no evaluation sentence is ever trained on
+Dev and test sets are kept whole (comparable with published numbers) except that dev
+sentences that also appear in a test set are dropped.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from xlt import io
+from xlt.data.readers import DataError
+
+log = logging.getLogger(__name__)
+
+LANGS = ("hi", "te")
+SCRIPTS = {"en": ("Latin", 0x0041, 0x024F), "hi": ("Devanagari", 0x0900, 0x097F), "te": ("Telugu", 0x0C00, 0x0C7F)}
+FLORES = {"en": "eng_Latn", "hi": "hin_Deva", "te": "tel_Telu"}
+
+
+@dataclass(frozen=True)
+class Pair:
+    en: str
+    tgt: str
+    source: str     # file:line of the target side
+
+    def record(self) -> dict:
+        return {"en": self.en, "tgt": self.tgt, "source": self.source}
+
+
+# ---------------------------------------------------------------- readers
+def _lines(path: Path) -> list[str]:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found (run `dvc pull -R data/raw`)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise DataError(path, line, f"not valid UTF-8 ({e.reason})") from None
+    # Only \n separates lines: a stray \r or U+2028 inside a sentence must not shift alignment.
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [l.rstrip("\r") for l in lines]
+
+
+class Mismatch(Exception):
+    """The two sides of a line-aligned corpus have different line counts."""
+
+    def __init__(self, en: Path, tgt: Path, n_en: int, n_tgt: int):
+        super().__init__(f"{en} has {n_en} lines but {tgt} has {n_tgt}")
+        self.lost = max(n_en, n_tgt)
+
+
+def aligned(en_path: Path, tgt_path: Path) -> list[Pair]:
+    en, tgt = _lines(en_path), _lines(tgt_path)
+    if len(en) != len(tgt):
+        raise Mismatch(en_path, tgt_path, len(en), len(tgt))
+    return [Pair(e, t, f"{tgt_path}:{i}") for i, (e, t) in enumerate(zip(en, tgt), start=1)]
+
+
+def joshua(raw: Path, lang: str) -> list[Pair]:
+    """Wikipedia sentences with four crowd-sourced English references: four pairs each."""
+    folder = raw / "joshua-indian-parallel" / f"{lang}-en"
+    pairs = []
+    for split in ("dev", "devtest", "test"):
+        for k in range(4):
+            pairs += aligned(folder / f"{split}.{lang}-en.en.{k}", folder / f"{split}.{lang}-en.{lang}")
+    return pairs
+
+
+def bible(raw: Path, lang: str) -> list[Pair]:
+    path = raw / "bible-en-hi" / "hindi_english_bible__final.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found (run `dvc pull -R data/raw`)")
+    try:
+        verses = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(path, e.lineno, f"invalid JSON ({e.msg})") from None
+    if not isinstance(verses, list):
+        raise DataError(path, 1, "expected a JSON array of verse records")
+    pairs = []
+    for i, v in enumerate(verses):
+        en, hi = (v.get("english_verse"), v.get("hindi_verse")) if isinstance(v, dict) else (None, None)
+        # A malformed record becomes an empty pair, which the `empty` filter counts.
+        pairs.append(Pair(en if isinstance(en, str) else "", hi if isinstance(hi, str) else "",
+                          f"{path}:record {i}"))
+    return pairs
+
+
+def _line_aligned(folder: str, en_name: str, tgt_name: str) -> Callable[[Path, str], list[Pair]]:
+    return lambda raw, lang: aligned(raw / folder / en_name.format(lang=lang), raw / folder / tgt_name.format(lang=lang))
+
+
+# name -> (target languages, reader(raw_dir, lang) -> pairs)
+CORPORA: dict[str, tuple[tuple[str, ...], Callable[[Path, str], list[Pair]]]] = {
+    "flores200-dev": (("hi", "te"), lambda raw, lang: aligned(
+        raw / "flores200/dev/eng_Latn.dev", raw / f"flores200/dev/{FLORES[lang]}.dev")),
+    "flores200-devtest": (("hi", "te"), lambda raw, lang: aligned(
+        raw / "flores200/devtest/eng_Latn.devtest", raw / f"flores200/devtest/{FLORES[lang]}.devtest")),
+    "joshua-wikipedia": (("hi", "te"), joshua),
+    "bible": (("hi",), bible),
+    "opus100-dev": (("hi",), _line_aligned("opus100-en-hi", "opus.en-hi-dev.en", "opus.en-hi-dev.hi")),
+    "opus100-test": (("hi",), _line_aligned("opus100-en-hi", "opus.en-hi-test.en", "opus.en-hi-test.hi")),
+    "pib": (("te",), _line_aligned("pib-en-te", "train_en_te.en", "train.te")),
+    "mann-ki-baat": (("te",), _line_aligned("telugu-parallel", "mkb.en", "mkb.te")),
+    "wat2021-dev": (("te",), _line_aligned("telugu-parallel", "dev.en", "dev.te")),
+    "wat2021-test": (("te",), _line_aligned("telugu-parallel", "test.en", "test.te")),
+    "tico19-terms": (("te",), _line_aligned("telugu-parallel", "ELRC_2922.en-te.en", "ELRC_2922.en-te.te")),
+    "opensubtitles": (("te",), _line_aligned("telugu-parallel", "OpenSubtitles.en-te.en", "OpenSubtitles.en-te.te")),
+}
+
+
+def read_corpus(name: str, raw: Path, lang: str) -> list[Pair]:
+    if name not in CORPORA:
+        raise ValueError(f"unknown parallel corpus '{name}' (known: {', '.join(CORPORA)})")
+    langs, reader = CORPORA[name]
+    if lang not in langs:
+        raise ValueError(f"corpus '{name}' has no English-{lang} side (it has: {', '.join(langs)})")
+    return reader(raw, lang)
+
+
+# ---------------------------------------------------------------- filters
+def normalise(text: str) -> str:
+    """For deduplication: NFC, case-folded, letters and digits only, single spaces."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def script_fraction(text: str, lang: str) -> float:
+    """Share of the letters (and Indic combining marks) that belong to `lang`'s script."""
+    _, lo, hi = SCRIPTS[lang]
+    letters = [c for c in text if unicodedata.category(c)[0] in "LM"]
+    if not letters:
+        return 0.0
+    return sum(lo <= ord(c) <= hi for c in letters) / len(letters)
+
+
+@dataclass(frozen=True)
+class Filters:
+    max_words: int = 80
+    max_length_ratio: float = 3.0
+    min_script_fraction: float = 0.5
+
+    @classmethod
+    def from_params(cls, section: dict) -> "Filters":
+        return cls(max_words=int(section["max_words"]), max_length_ratio=float(section["max_length_ratio"]),
+                   min_script_fraction=float(section["min_script_fraction"]))
+
+
+def rejection(pair: Pair, lang: str, f: Filters) -> str | None:
+    """The first filter a training pair fails, or None."""
+    en, tgt = pair.en.strip(), pair.tgt.strip()
+    if not en or not tgt:
+        return "empty"
+    if script_fraction(en, "en") < f.min_script_fraction or script_fraction(tgt, lang) < f.min_script_fraction:
+        return "wrong_script"
+    n_en, n_tgt = len(en.split()), len(tgt.split())
+    if max(n_en, n_tgt) > f.max_words:
+        return "too_long"
+    if max(n_en, n_tgt) / min(n_en, n_tgt) > f.max_length_ratio or \
+            max(len(en), len(tgt)) / min(len(en), len(tgt)) > f.max_length_ratio:
+        return "length_ratio"
+    return None
+
+
+def _clean(pair: Pair) -> Pair:
+    return Pair(" ".join(pair.en.split()), " ".join(pair.tgt.split()), pair.source)
+
+
+# ---------------------------------------------------------------- the stage
+def prepare(params: dict, lang: str, raw: Path, out_dir: Path) -> dict:
+    """Write data/translation/<lang>/ and return its report."""
+    if lang not in LANGS:
+        raise ValueError(f"translation target '{lang}' not supported (known: {', '.join(LANGS)})")
+    section = params["translation"]["data"]
+    spec = section[lang]
+    filters = Filters.from_params(section["filters"])
+    seed = int(params["data"]["seed"])
+    report: dict = {"lang": lang, "filters": filters.__dict__, "corpora": {}}
+
+    def load(name: str) -> list[Pair]:
+        try:
+            return read_corpus(name, raw, lang)
+        except Mismatch as e:
+            log.warning("%s: left out: %s", name, e)
+            report["corpora"][name] = {"read": e.lost, "kept": 0, "dropped": {"line_count_mismatch": e.lost},
+                                       "examples": {"line_count_mismatch": [str(e)]}}
+            return []
+
+    tests = {name: [_clean(p) for p in load(name)] for name in spec["test"]}
+    test_keys = {normalise(s) for pairs in tests.values() for p in pairs for s in (p.en, p.tgt)}
+    dev_all = [_clean(p) for p in load(spec["dev"])]
+    dev = [p for p in dev_all if normalise(p.en) not in test_keys and normalise(p.tgt) not in test_keys]
+    report["dev"] = {"corpus": spec["dev"], "read": len(dev_all), "kept": len(dev),
+                     "dropped": {"overlaps_test": len(dev_all) - len(dev)}}
+    report["test"] = {name: len(pairs) for name, pairs in tests.items()}
+    eval_keys = test_keys | {normalise(s) for p in dev for s in (p.en, p.tgt)}
+
+    train: list[Pair] = []
+    seen: set[tuple[str, str]] = set()
+    for name, cap in (spec["train"] or {}).items():
+        pairs = load(name)
+        if name in report["corpora"]:      # left out whole (line count mismatch)
+            continue
+        dropped: Counter = Counter()
+        examples: dict[str, list[str]] = {}
+        kept: list[Pair] = []
+        for pair in pairs:
+            pair = _clean(pair)
+            reason = rejection(pair, lang, filters)
+            if reason is None:
+                key = (normalise(pair.en), normalise(pair.tgt))
+                if key[0] in eval_keys or key[1] in eval_keys:
+                    reason = "overlaps_eval"
+                elif key in seen:
+                    reason = "duplicate"
+                else:
+                    seen.add(key)
+            if reason:
+                dropped[reason] += 1
+                if len(examples.setdefault(reason, [])) < 3:
+                    examples[reason].append(f"{pair.source}: {pair.en[:80]!r} -> {pair.tgt[:80]!r}")
+            else:
+                kept.append(pair)
+        capped = kept
+        if cap is not None and len(kept) > int(cap):
+            rng = random.Random(seed)
+            capped = [kept[i] for i in sorted(rng.sample(range(len(kept)), int(cap)))]
+            dropped["over_cap"] = len(kept) - len(capped)
+        train += capped
+        report["corpora"][name] = {"read": len(pairs), "kept": len(capped), "dropped": dict(dropped),
+                                   "examples": examples}
+        log.info("%s/%s: kept %d of %d pairs (%s)", lang, name, len(capped), len(pairs), dict(dropped))
+    if not train:
+        raise ValueError(f"translation.data.{lang}: no training pairs left after filtering")
+    report["train"] = len(train)
+
+    with io.atomic_path(out_dir) as tmp:
+        io.write_jsonl(tmp / "train.jsonl", [p.record() for p in train])
+        io.write_jsonl(tmp / "dev.jsonl", [p.record() for p in dev])
+        for name, pairs in tests.items():
+            io.write_jsonl(tmp / "test" / f"{name}.jsonl", [p.record() for p in pairs])
+        io.write_json(tmp / "report.json", report)
+    return report

@@ -1,0 +1,69 @@
+"""Translate every test set of a language pair and score it.
+
+models/<model>/translation/<lang>/ + data/translation/<lang>/test/*.jsonl ->
+  metrics/<model>/translation/<lang>.json   top-level `bleu` and `chrf` (chrF++) on the first
+                                            test set (FLORES-200 devtest), every set under `test_sets`
+                                            (a set may be capped to its first N sentences in params)
+  predictions/<model>/translation/<lang>/<set>.txt   one hypothesis per line, aligned with the set
+  reports/samples/<model>/translation/<lang>.md      a readable sample: source, reference, hypothesis
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+import torch
+
+from xlt import io
+from xlt.translation import model as mt
+from xlt.translation.config import DecodeConfig
+from xlt.translation.scores import scores
+
+SAMPLE_SIZE = 20
+
+
+def evaluate(model_name: str, lang: str, decode: DecodeConfig, model_dir: Path, data_dir: Path,
+             test_sets: dict[str, int | None],
+             metrics_path: Path, predictions_dir: Path, samples_path: Path, seed: int = 42) -> dict:
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if not (model_dir / "config.json").exists():
+        raise FileNotFoundError(f"{model_dir}: no trained model; run `dvc repro mt-train@{model_name}-{lang}`")
+    model, tokenizer = mt.load(model_dir)
+    info = io.read_json(model_dir / "train_info.json")
+    result: dict = {"test_sets": {}}
+    samples: list[str] = []
+    with io.atomic_path(predictions_dir) as pred_tmp:
+        pred_tmp.mkdir()
+        for name, cap in test_sets.items():
+            records = io.read_jsonl(data_dir / "test" / f"{name}.jsonl")
+            if cap is not None:          # the first `cap` sentences (a secondary set, to save time)
+                records = records[:int(cap)]
+            start = time.time()
+            hyps = mt.translate(model, tokenizer, [r["en"] for r in records], decode, progress=True)
+            seconds = time.time() - start
+            s = scores(hyps, [r["tgt"] for r in records])
+            s["seconds"] = round(seconds, 1)
+            result["test_sets"][name] = s
+            io.write_text(pred_tmp / f"{name}.txt", "".join(h.replace("\n", " ") + "\n" for h in hyps))
+            rng = random.Random(seed)
+            picks = sorted(rng.sample(range(len(records)), min(SAMPLE_SIZE, len(records))))
+            samples.append(f"## {name}: BLEU {s['bleu']:.1f}, chrF++ {s['chrf']:.1f} ({s['sentences']} sentences)\n")
+            for i in picks:
+                samples.append(f"**{i + 1}.** EN: {records[i]['en']}  \nREF: {records[i]['tgt']}  \nHYP: {hyps[i]}\n")
+    first = next(iter(test_sets))
+    headline = result["test_sets"][first]
+    result = {"bleu": headline["bleu"], "chrf": headline["chrf"], "test_set": first,
+              "signature": headline["signature"], **result,
+              "decode": decode.__dict__,
+              "dev": {k: v for k, v in info["dev"].items() if k in ("loss", "epoch")},
+              "train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
+                        "init": info["config"]["init"]}}
+    header = (f"# {model_name}: English -> {lang}, sample translations\n\n"
+              f"{SAMPLE_SIZE} random sentences per test set (seed {seed}); decoding {decode.__dict__}.\n"
+              f"Trained on {info['train_examples']} pairs ({info['config']['init']} initialisation).\n\n")
+    io.write_text(samples_path, header + "\n".join(samples))
+    io.write_json(metrics_path, result)
+    return result

@@ -1,0 +1,91 @@
+"""Shared by the integration tests (test_pipeline.py, test_remote.py): a copy of this
+repository with the real data pulled from the team remote and a tiny params override,
+and thin wrappers around the `dvc` and `git` command lines.
+
+Not a test module (pytest collects only test_*.py); the tests import it by name, which
+works because pytest puts tests/ on sys.path for the test modules it imports from there.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_STORE = REPO.parent / "shared" / "dvc-store"
+
+# Results of the real run: a copy starts a fresh pipeline without them.
+RESULTS = ("metrics/", "plots/", "reports/")
+
+
+def dvc(cwd: Path, *args: str) -> str:
+    """Run `dvc ARGS` in CWD with this interpreter's dvc; its output, or AssertionError."""
+    exe = Path(sys.executable).with_name("dvc")
+    proc = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"dvc {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout + proc.stderr
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run `git ARGS` in CWD with a fixed identity (commits in throw-away copies)."""
+    proc = subprocess.run(["git", "-c", "user.name=xlt tests", "-c", "user.email=tests@xlt.invalid", *args],
+                          cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def stages_run(repro_output: str) -> set[str]:
+    """The stages a `dvc repro` output says it ran."""
+    return {line.split("'")[1] for line in repro_output.splitlines() if line.startswith("Running stage")}
+
+
+def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs: list[str]) -> None:
+    """params.yaml for a pipeline that runs in seconds: MODELS x TASKS x LANGS, small
+    baselines. A model named tiny-random-<x> that params.yaml lacks is a copy of tiny-random."""
+    yaml = YAML()
+    p = yaml.load(src.read_text())
+    p["run"]["models"] = models
+    p["run"]["tasks"] = tasks
+    p["run"]["langs"] = langs
+    for model in models:
+        if model not in p["models"] and model.startswith("tiny-random-"):
+            p["encoders"][model] = dict(p["encoders"]["tiny-random"])
+            p["models"][model] = json.loads(json.dumps(p["models"]["tiny-random"]))
+    for task in tasks:
+        p["baselines"][task]["max_train_samples"] = 200
+    p["baselines"]["ner"]["max_iterations"] = 5
+    # Translation: the tiny encoder-decoder on Telugu, a few test sentences, short outputs.
+    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["te"]}
+    p["translation"]["decode"].update(num_beams=1, max_new_tokens=8)
+    p["translation"]["data"]["te"]["test"] = {"flores200-devtest": 8, "wat2021-test": 8}
+    with dst.open("w") as f:
+        yaml.dump(p, f)
+
+
+def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[str]) -> Path:
+    """A copy of the working tree (tracked and untracked-not-ignored files, without the real
+    run's results) at DST, a fresh git repository (nothing committed), with the raw data
+    pulled from the team remote and a tiny params.yaml. Skips the test without the remote."""
+    if not SHARED_STORE.exists():
+        import pytest
+        pytest.skip(f"{SHARED_STORE} not found: the team DVC remote is needed to pull the raw data")
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if rel.startswith(RESULTS) or rel == "dvc.lock":
+            continue
+        if (REPO / rel).is_file():
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, dst / rel)
+    subprocess.run(["git", "init", "-q"], cwd=dst, check=True)
+    # The copy lives elsewhere, so point the remote at the store by absolute path.
+    dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
+    dvc(dst, "pull", "-q", "-R", "data/raw")
+    tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs)
+    return dst
