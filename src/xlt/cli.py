@@ -242,11 +242,20 @@ demo_model_opt = click.option("--model", default=None,
                               help="sentiment/NER models models/<model>/... (default: the first of run.models)")
 demo_mt_opt = click.option("--mt-model", default=None,
                            help="translation models models/<mt-model>/translation/... (default: --model)")
+demo_threads_opt = click.option("--threads", type=click.IntRange(min=1), default=None,
+                                help="torch CPU threads (default: torch's, one per core; 1 is faster "
+                                     "on a machine busy with other work)")
 
 
-def _analyzer(ctx, model, mt_model):
+def _analyzer(ctx, model, mt_model, threads=None):
+    from transformers.utils import logging as hf_logging
+
     from xlt.demo.analyzer import Analyzer, default_models
     from xlt.translation.config import decode_config
+    hf_logging.disable_progress_bar()      # eight "Loading weights" bars would bury the answer
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
     p = _params(ctx)
     model, mt_model = default_models(p, model, mt_model)
     return Analyzer(ctx.obj["root"], model, mt_model, decode_config(p))
@@ -256,19 +265,20 @@ def _analyzer(ctx, model, mt_model):
 @click.argument("text")
 @demo_model_opt
 @demo_mt_opt
+@demo_threads_opt
 @click.option("--json", "as_json", is_flag=True, help="print the analysis as JSON")
 @click.option("--speak", type=click.Path(dir_okay=False), default=None,
               help="write speech to this WAV file: the Hindi translation of English input, "
                    "the sentence itself for Hindi or Telugu input")
 @click.pass_context
-def analyze(ctx, text, model, mt_model, as_json, speak):
+def analyze(ctx, text, model, mt_model, threads, as_json, speak):
     """One sentence: language (by script), sentiment, entities, translations (English input)."""
     import json
 
     from xlt.demo import speech, text as demo_text
     from xlt.demo.analyzer import format_table
     demo_text.detect_language(demo_text.clean(text))      # bad input fails before models load
-    result = _analyzer(ctx, model, mt_model).analyze(text)
+    result = _analyzer(ctx, model, mt_model, threads).analyze(text)
     if speak:
         if result["speech"] is None:
             raise click.ClickException("nothing to speak: the Hindi translation is empty")
@@ -286,13 +296,14 @@ def analyze(ctx, text, model, mt_model, as_json, speak):
 @cli.command()
 @demo_model_opt
 @demo_mt_opt
+@demo_threads_opt
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int, help="0 picks a free port")
 @click.pass_context
-def serve(ctx, model, mt_model, host, port):
+def serve(ctx, model, mt_model, threads, host, port):
     """The demo page and its JSON API (POST /api/analyze, GET /api/speech) on a local web server."""
     from xlt.demo.server import make_server
-    server = make_server(_analyzer(ctx, model, mt_model), host, port)
+    server = make_server(_analyzer(ctx, model, mt_model, threads), host, port)
     a = server.analyzer
     click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}); Ctrl-C stops")
     try:

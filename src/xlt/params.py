@@ -11,7 +11,7 @@ checks the cross-references (run.models -> models + encoders, data.datasets -> t
 the readers know, ...). A problem names the dotted key, what was expected and what was found;
 an unknown key gets the nearest known one ("did you mean 'learning_rate'?"). Numbers written as
 strings ('1e-05', as `dvc exp run -S` may leave them) are accepted where the value is cast later.
-`translation` and `run.translation` belong to the translation stages, which check them themselves.
+`translation` and `run.translation` are checked by xlt.translation.config.validate (called here).
 """
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def problems(p: dict) -> list[str]:
     SCHEMA.check(p, "", errs)
     if not errs:
         _cross_references(p, errs)
+    if not errs:
+        from xlt.translation.config import validate as validate_translation
+        try:
+            validate_translation(p)
+        except ParamsError as e:
+            errs.append(str(e).removeprefix("params.yaml: "))
     return errs
 
 

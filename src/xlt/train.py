@@ -18,6 +18,8 @@ import logging
 import os
 import random
 import shutil
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -51,8 +53,33 @@ def _checkpoint_dir(root: Path, fingerprint: str, main: bool = True) -> tuple[Pa
             shutil.rmtree(root)
         root.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fingerprint)
-    resumable = root.exists() and any(p.name.startswith("checkpoint-") for p in root.iterdir())
+        # A stage killed while the Trainer was saving leaves a checkpoint without its state; the
+        # Trainer resumes from the highest-numbered one, so every later run would fail on it.
+        for ckpt in root.glob("checkpoint-*"):
+            if not _complete(ckpt):
+                shutil.rmtree(ckpt)
+    resumable = root.exists() and any(p.name.startswith("checkpoint-") and _complete(p) for p in root.iterdir())
     return root, resumable
+
+
+def _complete(ckpt: Path) -> bool:
+    """The Trainer writes trainer_state.json last: a checkpoint is complete once it parses."""
+    try:
+        json.loads((ckpt / "trainer_state.json").read_text())
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _die_with_launcher() -> None:
+    """torchrun (and accelerate launch) start each worker in a session of its own, so a SIGKILL
+    to the launcher's process group leaves the workers training, and writing, on their own.
+    On Linux a worker asks to be killed when its parent dies."""
+    if "LOCAL_RANK" in os.environ and sys.platform.startswith("linux"):
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1 = PR_SET_PDEATHSIG
+        if os.getppid() == 1:    # the launcher died before the request: nobody will signal us
+            os._exit(1)
 
 
 def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrained_dir: Path,
@@ -60,6 +87,7 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     task = tasks.get(task_name)
     # Under torchrun / accelerate launch each process gets its share of the cores.
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    _die_with_launcher()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     set_seed(cfg.seed)
     train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
@@ -81,7 +109,8 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     dev_ds = task.encode(dev_records, tokenizer, label2id, cfg.max_length)
 
     fingerprint = _fingerprint(dataclasses.asdict(cfg), labels, len(train_records),
-                               (data_dir / "train.jsonl").stat().st_size, model_name)
+                               (data_dir / "train.jsonl").stat().st_size, model_name,
+                               world_size)   # steps per epoch depend on it: resume with as many processes
     ckpt_dir = checkpoints_root / model_name / task_name / lang
     args = TrainingArguments(
         output_dir=str(ckpt_dir),
@@ -108,6 +137,11 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
         tf32=True if cfg.tf32 else None,
         # Without a GPU, torchrun's processes train data-parallel on the CPU (gloo backend).
         use_cpu=not torch.accelerator.is_available(),
+        # BERT heads return a per-process mean loss and ignore num_items_in_batch although their
+        # forward takes **kwargs; with the default (True) the Trainer then multiplies loss and
+        # gradients by the number of processes (transformers#47688): logged train/dev losses
+        # doubled under torchrun with 2 processes, gradient clipping at half its threshold.
+        average_tokens_across_devices=False,
     )
     with args.main_process_first(local=False, desc="checkpoint folder"):
         ckpt_dir, resumable = _checkpoint_dir(ckpt_dir, fingerprint, main=args.process_index == 0)
@@ -118,6 +152,8 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     log.info("training %s/%s/%s on %d examples (%s)", model_name, task_name, lang, len(train_records),
              "resuming" if resumable else "from scratch")
     result = trainer.train(resume_from_checkpoint=True if resumable else None)
+    # Every process has loaded the best checkpoint before the main one deletes the checkpoints.
+    trainer.accelerator.wait_for_everyone()
     seconds = time.time() - start
     # Dev scores of the epoch that was kept (no second pass over the dev set).
     evals = [h for h in trainer.state.log_history if f"eval_{task.headline}" in h]

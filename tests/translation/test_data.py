@@ -142,3 +142,23 @@ def test_unknown_corpus_and_wrong_pair_are_clear_errors(raw):
 def test_missing_raw_file_says_how_to_get_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="dvc pull -R data/raw"):
         data.read_corpus("flores200-dev", tmp_path, "te")
+
+
+def test_hub_style_corpus_from_a_local_dataset_directory(tmp_path, raw):
+    # The same reader loads `hf:ai4bharat/samanantar:hi` where the Hub is reachable.
+    from datasets import Dataset
+    Dataset.from_dict({"idx": [0, 1], "src": ["the river is long", "birds can fly"],
+                       "tgt": ["नदी लंबी है", "पक्षी उड़ सकते हैं"]}).save_to_disk(str(tmp_path / "samanantar"))
+    name = f"hf:{tmp_path / 'samanantar'}"
+    pairs = data.read_corpus(name, raw, "hi")
+    assert [(p.en, p.tgt) for p in pairs] == [("the river is long", "नदी लंबी है"), ("birds can fly", "पक्षी उड़ सकते हैं")]
+    assert pairs[1].source == f"{name}:row 1"
+    report = data.prepare(_params({name: None}), "hi", raw, tmp_path / "out")
+    assert report["corpora"][name]["kept"] == 2
+
+
+def test_unreachable_hub_corpus_is_a_clear_error(raw, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(ValueError, match="could not load 'no-such-org/no-such-corpus'.*save_to_disk"):
+        data.read_corpus("hf:no-such-org/no-such-corpus:hi", raw, "hi")

@@ -48,9 +48,10 @@ class DecodeConfig:
     max_new_tokens: int = 128
     no_repeat_ngram_size: int = 0
     batch_size: int = 32
+    bf16: bool = False      # bfloat16 autocast while generating (fast on CPUs with AMX, and on GPUs)
 
 
-_BOOLS = {"freeze_embeddings", "bf16", "fp16", "tf32"}
+_BOOLS = {"freeze_embeddings", "bf16", "fp16", "tf32"}   # (DecodeConfig.bf16 too)
 _FLOATS = {"learning_rate", "epochs", "weight_decay", "warmup_ratio", "label_smoothing", "dropout", "length_penalty"}
 _STRINGS = {"encoder", "init"}
 
@@ -124,6 +125,8 @@ def validate(p: dict) -> None:
                                   f"(null = all), got {spec.get(key)!r}")
         names = list(spec["train"]) + [spec.get("dev")] + list(spec["test"])
         for name in names:
+            if str(name).startswith("hf:"):     # a hub id or local dataset directory: checked when read
+                continue
             if name not in CORPORA:
                 hint = difflib.get_close_matches(str(name), CORPORA, n=1)
                 raise ParamsError(f"params.yaml: translation.data.{lang} names unknown corpus '{name}'"

@@ -133,7 +133,32 @@ CORPORA: dict[str, tuple[tuple[str, ...], Callable[[Path, str], list[Pair]]]] = 
 }
 
 
+def hub_corpus(name: str, lang: str) -> list[Pair]:
+    """`hf:<hub id or local directory>[:<config>]`: a parallel dataset through `datasets`, e.g.
+    `hf:ai4bharat/samanantar:hi` (English in column `src`, the target in `tgt`, as in
+    Samanantar; columns `en` and `<lang>` work too), or a directory written by
+    `Dataset.save_to_disk` (its `train` split if it is a DatasetDict)."""
+    import datasets
+    path, _, config = name.removeprefix("hf:").partition(":")
+    try:
+        if Path(path).is_dir():
+            ds = datasets.load_from_disk(path)
+            ds = ds["train"] if isinstance(ds, datasets.DatasetDict) else ds
+        else:
+            ds = datasets.load_dataset(path, config or None, split="train")
+    except Exception as e:   # datasets raises many kinds (connection, not found, config)
+        raise ValueError(f"parallel corpus '{name}': could not load '{path}' ({type(e).__name__}: {e}). "
+                         f"Offline, point at a local copy written with Dataset.save_to_disk.") from None
+    en_col = next((c for c in ("src", "en") if c in ds.column_names), None)
+    tgt_col = next((c for c in ("tgt", lang) if c in ds.column_names), None)
+    if en_col is None or tgt_col is None:
+        raise ValueError(f"parallel corpus '{name}': needs columns src/tgt or en/{lang}, has {ds.column_names}")
+    return [Pair(str(e or ""), str(t or ""), f"{name}:row {i}") for i, (e, t) in enumerate(zip(ds[en_col], ds[tgt_col]))]
+
+
 def read_corpus(name: str, raw: Path, lang: str) -> list[Pair]:
+    if name.startswith("hf:"):
+        return hub_corpus(name, lang)
     if name not in CORPORA:
         raise ValueError(f"unknown parallel corpus '{name}' (known: {', '.join(CORPORA)})")
     langs, reader = CORPORA[name]

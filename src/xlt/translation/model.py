@@ -93,7 +93,9 @@ def translate(model, tokenizer, sentences: list[str], decode: DecodeConfig, max_
         idx = order[start:start + decode.batch_size]
         enc = tokenizer([sentences[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                         max_length=max_source_length)
-        generated = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], **kwargs)
+        with torch.autocast(model.device.type, dtype=torch.bfloat16, enabled=decode.bf16):
+            generated = model.generate(input_ids=enc["input_ids"].to(model.device),
+                                       attention_mask=enc["attention_mask"].to(model.device), **kwargs)
         for i, text in zip(idx, tokenizer.batch_decode(generated, skip_special_tokens=True)):
             out[i] = text.strip()
     return out

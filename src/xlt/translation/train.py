@@ -27,7 +27,7 @@ from transformers import (AutoTokenizer, DataCollatorForSeq2Seq, Seq2SeqTrainer,
 
 from xlt import io
 from xlt.encoders import materialise
-from xlt.train import _checkpoint_dir, _fingerprint, _write_loss_curve, subsample
+from xlt.train import _checkpoint_dir, _die_with_launcher, _fingerprint, _write_loss_curve, subsample
 from xlt.translation import model as mt
 from xlt.translation.config import MTConfig
 
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_dir: Path, out_dir: Path,
           loss_csv: Path, checkpoints_root: Path = Path("checkpoints")) -> dict:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    _die_with_launcher()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     set_seed(cfg.seed)
     train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
@@ -59,7 +60,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
         lambda b: mt.tokenize(b, tokenizer, cfg), batched=True, remove_columns=columns, desc="tokenising")
 
     fingerprint = _fingerprint(dataclasses.asdict(cfg), encoder_spec, len(train_records),
-                               (data_dir / "train.jsonl").stat().st_size, model_name, "translation")
+                               (data_dir / "train.jsonl").stat().st_size, model_name, "translation", world_size)
     ckpt_dir = checkpoints_root / model_name / "translation" / lang
     args = Seq2SeqTrainingArguments(
         output_dir=str(ckpt_dir),
@@ -87,6 +88,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
         fp16=cfg.fp16,
         tf32=True if cfg.tf32 else None,
         use_cpu=not torch.accelerator.is_available(),
+        average_tokens_across_devices=False,    # the model's loss is a per-process mean (see xlt.train)
     )
     with args.main_process_first(local=False, desc="checkpoint folder"):
         ckpt_dir, resumable = _checkpoint_dir(ckpt_dir, fingerprint, main=args.process_index == 0)
@@ -97,6 +99,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
              len(train_records), "resuming" if resumable else "from scratch")
     start = time.time()
     result = trainer.train(resume_from_checkpoint=True if resumable else None)
+    trainer.accelerator.wait_for_everyone()
     seconds = time.time() - start
     evals = [h for h in trainer.state.log_history if "eval_loss" in h]
     best_dev = min(evals, key=lambda h: h["eval_loss"]) if evals else {}

@@ -1,0 +1,186 @@
+"""Load the trained models once; analyse one sentence.
+
+    models/<model>/sentiment/<lang>/      sentence classifier   (lang = en, hi, te)
+    models/<model>/ner/<lang>/            IOB2 word tagger
+    models/<mt_model>/translation/<hi|te>/  English -> Hindi / Telugu
+
+The input language is the script of the sentence (text.detect_language); sentiment and NER use
+that language's models. English is translated into Hindi and Telugu (the translation models are
+English -> X only; Hindi and Telugu input is not translated). Speech: the Hindi translation for
+English input, the sentence itself for Hindi and Telugu input.
+
+One sentence is one forward pass per model under torch.inference_mode (no Trainer); NER reads
+each word's tag from its first subword, as training labelled it (xlt.tasks.ner.align_labels).
+Inference is serialised by a lock, so one Analyzer serves concurrent requests: torch already
+spreads one pass over the cores, and the fast tokenizers are not safe to share across threads.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
+
+from xlt.demo import text as textmod
+from xlt.demo.text import LANG_NAMES, SCRIPT_OF_LANG
+
+LANGS = ("en", "hi", "te")
+MT_LANGS = ("hi", "te")
+MAX_TOKENS = 512
+
+
+def default_models(p: dict, model: str | None, mt_model: str | None) -> tuple[str, str]:
+    """--model defaults to the first of run.models; --mt-model to --model."""
+    model = model or p["run"]["models"][0]
+    mt_model = mt_model or model
+    known = ((p.get("translation") or {}).get("models") or {})
+    if known and mt_model not in known:
+        raise ValueError(f"params.yaml: no translation model '{mt_model}' under translation.models "
+                         f"(known: {', '.join(known)}); choose one with --mt-model")
+    return model, mt_model
+
+
+def missing_models(root: Path, model: str, mt_model: str) -> list[str]:
+    """One 'path (`dvc repro target`)' per model directory that is not there."""
+    out = []
+    for lang in LANGS:
+        for task in ("sentiment", "ner"):
+            rel = f"models/{model}/{task}/{lang}"
+            if not (root / rel / "config.json").exists():
+                out.append(f"{rel} (`dvc repro train@{model}-{task}-{lang}`)")
+    for lang in MT_LANGS:
+        rel = f"models/{mt_model}/translation/{lang}"
+        if not (root / rel / "config.json").exists():
+            out.append(f"{rel} (`dvc repro mt-train@{mt_model}-{lang}`)")
+    return out
+
+
+class Analyzer:
+    """The six classifiers and two translation models of one model name, loaded once."""
+
+    def __init__(self, root: Path, model: str, mt_model: str, decode):
+        from xlt.translation import model as mt   # imported here: the CLI imports this module lazily too
+        root = Path(root)
+        missing = missing_models(root, model, mt_model)
+        if missing:
+            raise FileNotFoundError(
+                "the demo needs trained models that are missing: " + "; ".join(missing)
+                + " (or `dvc pull <path>` where they were pushed to a remote)")
+        self.model_name, self.mt_model_name, self.decode = model, mt_model, decode
+        self._mt = mt
+        self._lock = threading.Lock()
+        self.sentiment, self.ner, self.translation = {}, {}, {}
+        for lang in LANGS:
+            d = root / f"models/{model}/sentiment/{lang}"
+            self.sentiment[lang] = (AutoTokenizer.from_pretrained(d),
+                                    AutoModelForSequenceClassification.from_pretrained(d).eval())
+            d = root / f"models/{model}/ner/{lang}"
+            self.ner[lang] = (AutoTokenizer.from_pretrained(d), AutoModelForTokenClassification.from_pretrained(d).eval())
+        for lang in MT_LANGS:
+            self.translation[lang] = mt.load(root / f"models/{mt_model}/translation/{lang}")
+
+    # ------------------------------------------------------------ one model each
+    @staticmethod
+    def _max_length(model) -> int:
+        return min(MAX_TOKENS, int(getattr(model.config, "max_position_embeddings", MAX_TOKENS) or MAX_TOKENS))
+
+    def _sentiment(self, lang: str, text: str) -> dict:
+        tok, model = self.sentiment[lang]
+        enc = tok(text, return_tensors="pt", truncation=True, max_length=self._max_length(model))
+        probs = model(**enc).logits[0].float().softmax(-1).tolist()
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        probabilities = {id2label[i]: round(p, 4) for i, p in enumerate(probs)}
+        label = id2label[max(range(len(probs)), key=probs.__getitem__)]
+        return {"label": label, "probabilities": probabilities}
+
+    def _ner(self, lang: str, text: str) -> tuple[list[dict], list[dict]]:
+        tok, model = self.ner[lang]
+        ws = textmod.words(text)
+        if not ws:
+            return [], []
+        enc = tok([w.text for w in ws], is_split_into_words=True, return_tensors="pt", truncation=True,
+                  max_length=self._max_length(model))
+        probs = model(**enc).logits[0].float().softmax(-1)
+        id2label = {int(k): v for k, v in model.config.id2label.items()}
+        tags, scores = ["O"] * len(ws), [1.0] * len(ws)   # words cut off by truncation stay O
+        seen = set()
+        for pos, w in enumerate(enc.word_ids(0)):
+            if w is None or w in seen:
+                continue
+            seen.add(w)
+            p, i = probs[pos].max(-1)
+            tags[w], scores[w] = id2label[int(i)], round(float(p), 4)
+        tokens = [{"text": w.text, "start": w.start, "end": w.end, "tag": t, "score": s}
+                  for w, t, s in zip(ws, tags, scores)]
+        return tokens, textmod.entities(text, ws, tags, scores)
+
+    def _translate(self, lang: str, text: str) -> str:
+        model, tok = self.translation[lang]
+        return self._mt.translate(model, tok, [text], self.decode)[0]
+
+    # ------------------------------------------------------------ the sentence
+    def analyze(self, raw: str, translate: bool = True) -> dict:
+        """Everything the demo shows for one sentence (InputError for text it does not take)."""
+        text = textmod.clean(raw)
+        lang, scripts = textmod.detect_language(text)
+        timings: dict[str, float] = {}
+
+        def timed(name, fn, *args):
+            start = time.perf_counter()
+            value = fn(*args)
+            timings[name] = round((time.perf_counter() - start) * 1000, 1)
+            return value
+
+        with self._lock, torch.inference_mode():
+            sentiment = timed("sentiment", self._sentiment, lang, text)
+            tokens, ents = timed("ner", self._ner, lang, text)
+            translations = {}
+            if lang == "en" and translate:
+                for target in MT_LANGS:
+                    translations[target] = timed(f"translation_{target}", self._translate, target, text)
+        timings["total"] = round(sum(timings.values()), 1)
+        return {"text": text, "lang": lang, "lang_name": LANG_NAMES[lang], "script": SCRIPT_OF_LANG[lang],
+                "letters_per_script": scripts, "model": self.model_name, "translation_model": self.mt_model_name,
+                "sentiment": sentiment, "entities": ents, "tokens": tokens, "translations": translations,
+                "speech": speech_choice(lang, text, translations), "timings_ms": timings}
+
+
+def speech_choice(lang: str, text: str, translations: dict) -> dict | None:
+    """What the demo speaks: the Hindi translation of English input, else the sentence itself."""
+    if lang == "en":
+        hindi = translations.get("hi", "")
+        if not hindi.strip():
+            return None
+        return {"lang": "hi", "text": hindi, "what": "the Hindi translation"}
+    return {"lang": lang, "text": text, "what": f"the original {LANG_NAMES[lang]} sentence"}
+
+
+def format_table(r: dict) -> str:
+    """The analysis as a readable two-column table (`xlt analyze`)."""
+    rows = [("input", r["text"]),
+            ("language", f"{r['lang_name']} ({r['lang']}, {r['script']} script)")]
+    probs = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["sentiment"]["probabilities"].items(),
+                                                        key=lambda kv: -kv[1]))
+    rows.append(("sentiment", f"{r['sentiment']['label']}  ({probs})"))
+    if r["entities"]:
+        marked, last = [], 0
+        for e in r["entities"]:
+            marked.append(r["text"][last:e["start"]] + f"[{e['text']}]{e['type']}")
+            last = e["end"]
+        marked.append(r["text"][last:])
+        rows.append(("entities", "".join(marked)))
+        for e in r["entities"]:
+            rows.append(("", f"{e['type']:<5} {e['type_name']:<13} {e['text']}  ({e['score']:.2f})"))
+    else:
+        rows.append(("entities", "none found"))
+    if r["translations"]:
+        for lang, t in r["translations"].items():
+            rows.append((f"{LANG_NAMES[lang]} ({lang})", t or "(empty)"))
+    else:
+        rows.append(("translation", "none: the models translate English into Hindi and Telugu only"))
+    rows.append(("models", f"{r['model']} (sentiment, NER), {r['translation_model']} (translation); "
+                           f"{r['timings_ms']['total']:.0f} ms"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

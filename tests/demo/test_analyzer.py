@@ -1,0 +1,169 @@
+"""The analyzer on tiny models (conftest.py) and `xlt analyze` on the command line."""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from xlt.cli import cli, main
+from xlt.demo import speech
+from xlt.demo.analyzer import default_models, format_table, missing_models
+from xlt.demo.text import InputError
+from xlt.translation.data import script_fraction
+
+from .conftest import EN_NEG, HI_POS, TE_NEU, TE_POS, TRANSLATION
+
+
+def test_english_sentence(analyzer):
+    r = analyzer.analyze("  Sita works for Infosys in New Delhi. ")
+    assert r["text"] == "Sita works for Infosys in New Delhi."
+    assert (r["lang"], r["lang_name"], r["script"]) == ("en", "English", "Latin")
+    assert [(e["text"], e["type"]) for e in r["entities"]] == [("Sita", "PER"), ("Infosys", "ORG"),
+                                                               ("New Delhi", "LOC")]
+    assert [t["text"] for t in r["tokens"]][-2:] == ["Delhi", "."]
+    assert set(r["translations"]) == {"hi", "te"}
+    assert r["speech"] == {"lang": "hi", "text": r["translations"]["hi"], "what": "the Hindi translation"}
+    assert set(r["timings_ms"]) == {"sentiment", "ner", "translation_hi", "translation_te", "total"}
+
+
+def test_sentiment_probabilities(analyzer):
+    r = analyzer.analyze(EN_NEG)
+    assert r["sentiment"]["label"] == "negative"
+    assert set(r["sentiment"]["probabilities"]) == {"negative", "positive"}
+    assert sum(r["sentiment"]["probabilities"].values()) == pytest.approx(1, abs=1e-3)
+    te = analyzer.analyze(TE_NEU)["sentiment"]                    # Telugu has three classes
+    assert te["label"] == "neutral" and set(te["probabilities"]) == {"negative", "neutral", "positive"}
+
+
+@pytest.mark.parametrize("lang", ["hi", "te"])
+def test_each_target_language_has_its_own_model(analyzer, lang):
+    en, tgt = TRANSLATION[lang][0]
+    assert analyzer.analyze(en)["translations"][lang] == tgt          # learnt by heart
+    for en, _ in TRANSLATION[lang][1:]:
+        out = analyzer.analyze(en)["translations"][lang]
+        assert script_fraction(out, lang) > 0.9, out
+
+
+@pytest.mark.parametrize("sentence, lang, entities", [
+    (HI_POS, "hi", [("रवि", "NEP"), ("दिल्ली", "NEL")]),
+    (TE_POS, "te", [("రవి", "NEP"), ("హైదరాబాద్", "NEL")]),
+])
+def test_indic_sentence_is_not_translated_and_speaks_itself(analyzer, sentence, lang, entities):
+    r = analyzer.analyze(sentence)
+    assert r["lang"] == lang and r["translations"] == {}
+    assert [(e["text"], e["type"]) for e in r["entities"]] == entities
+    assert all(sentence[e["start"]:e["end"]] == e["text"] for e in r["entities"])
+    assert r["speech"]["lang"] == lang and r["speech"]["text"] == sentence
+    assert "original" in r["speech"]["what"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "你好世界", "x" * 401, "Ravi\x07"])
+def test_bad_input(analyzer, bad):
+    with pytest.raises(InputError):
+        analyzer.analyze(bad)
+
+
+def test_format_table(analyzer):
+    table = format_table(analyzer.analyze("Sita works for Infosys in New Delhi."))
+    assert "[Sita]PER works for [Infosys]ORG in [New Delhi]LOC." in table
+    assert "English (en, Latin script)" in table
+    assert "Hindi (hi)" in table and "Telugu (te)" in table
+    assert "translate English into Hindi and Telugu only" in format_table(analyzer.analyze(HI_POS))
+
+
+def test_missing_models_name_the_dvc_targets(tmp_path, demo_root):
+    root, _ = demo_root
+    shutil.copytree(root / "models/tiny-random/sentiment", tmp_path / "models/tiny-random/sentiment")
+    shutil.copytree(root / "models/tiny-random/ner", tmp_path / "models/tiny-random/ner")
+    shutil.copytree(root / "models/tiny-random/translation/hi", tmp_path / "models/tiny-random/translation/hi")
+    assert missing_models(tmp_path, "tiny-random", "tiny-random") == [
+        "models/tiny-random/translation/te (`dvc repro mt-train@tiny-random-te`)"]
+    missing = missing_models(tmp_path, "me5-small", "me5-small")
+    assert "models/me5-small/sentiment/hi (`dvc repro train@me5-small-sentiment-hi`)" in missing
+    assert "models/me5-small/translation/hi (`dvc repro mt-train@me5-small-hi`)" in missing
+    assert len(missing) == 8
+
+
+def test_default_models():
+    p = {"run": {"models": ["me5-small", "mbert"]}, "translation": {"models": {"me5-small": {}, "other": {}}}}
+    assert default_models(p, None, None) == ("me5-small", "me5-small")
+    assert default_models(p, "me5-small", "other") == ("me5-small", "other")
+    with pytest.raises(ValueError, match="no translation model 'mbert'.*--mt-model"):
+        default_models(p, "mbert", None)
+
+
+# ------------------------------------------------------------------ xlt analyze
+def _invoke(demo_root, *args):
+    root, params = demo_root
+    return CliRunner().invoke(cli, ["--root", str(root), "--params", str(params), "analyze", *args])
+
+
+def test_cli_table_and_speech(demo_root, tmp_path):
+    wav = tmp_path / "out.wav"
+    result = _invoke(demo_root, "Ravi lives in Delhi.", "--speak", str(wav))
+    assert result.exit_code == 0, result.output
+    assert "[Ravi]PER lives in [Delhi]LOC." in result.output
+    assert TRANSLATION["hi"][0][1] in result.output and TRANSLATION["te"][0][1] in result.output
+    assert "of the Hindi translation" in result.output
+    stats = speech.wav_stats(wav.read_bytes())
+    assert stats["seconds"] > 0.5 and stats["peak"] > 0.1
+
+
+def test_cli_json_speaks_the_original_for_telugu(demo_root, tmp_path):
+    wav = tmp_path / "te.wav"
+    result = _invoke(demo_root, TE_POS, "--json", "--speak", str(wav))
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.output)
+    assert r["lang"] == "te" and r["sentiment"]["label"] == "positive"
+    assert r["speech"]["path"] == str(wav) and r["speech"]["seconds"] > 0.5 and r["speech"]["lang"] == "te"
+
+
+def _main(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["xlt", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    return exit_.value.code, capsys.readouterr().err.strip()
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("  ", "the text is empty"),
+    ("こんにちは", "unsupported script: Hiragana"),
+    ("a\x1bb", "control character U+001B"),
+])
+def test_cli_bad_input_is_one_line_before_models_load(monkeypatch, capsys, tmp_path, bad, message):
+    code, err = _main(monkeypatch, capsys, "--root", str(tmp_path), "analyze", bad)   # no models there
+    assert code == 2 and err.startswith("xlt: error: ") and message in err and "\n" not in err
+
+
+def test_cli_missing_models_is_one_line(monkeypatch, capsys, tmp_path):
+    code, err = _main(monkeypatch, capsys, "--root", str(tmp_path), "analyze", "Ravi lives in Delhi.")
+    assert code == 2 and "\n" not in err
+    assert "`dvc repro train@me5-small-sentiment-en`" in err and "`dvc repro mt-train@me5-small-te`" in err
+
+
+def test_inference_is_serialised(analyzer, monkeypatch):
+    """Concurrent analyze() calls never run the models at the same time (the lock)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    active, peak, guard = 0, 0, threading.Lock()
+    original = analyzer._sentiment
+
+    def counting(lang, text):
+        nonlocal active, peak
+        with guard:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.02)
+        try:
+            return original(lang, text)
+        finally:
+            with guard:
+                active -= 1
+    monkeypatch.setattr(analyzer, "_sentiment", counting)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda t: analyzer.analyze(t, translate=False), [HI_POS, TE_POS] * 4))
+    assert peak == 1 and all(r["sentiment"]["label"] == "positive" for r in results)

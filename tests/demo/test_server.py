@@ -1,0 +1,166 @@
+"""The JSON API of `xlt serve`: answers, 4xx errors for bad input, serving on after errors,
+twenty concurrent requests."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import pytest
+
+from xlt.demo import speech
+from xlt.demo.server import MAX_BODY
+from xlt.demo.text import MAX_CHARS
+
+from .conftest import EN_NEG, EN_POS, HI_POS, TE_NEU, TE_POS
+
+
+def request(server, path: str, body: bytes | None = None, method: str | None = None,
+            content_type: str = "application/json") -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(server.url.rstrip("/") + path, data=body, method=method,
+                                 headers={"Content-Type": content_type} if body is not None else {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def analyze(server, text) -> tuple[int, dict]:
+    status, _, body = request(server, "/api/analyze", json.dumps({"text": text}).encode())
+    return status, json.loads(body)
+
+
+def test_page_and_health(demo_server):
+    status, headers, body = request(demo_server, "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    page = body.decode()
+    for element in ('id="text"', 'id="analyze"', 'id="error"', 'id="entities"', 'id="audio"'):
+        assert element in page
+    assert f"const MAX_CHARS = {MAX_CHARS};" in page
+    status, _, body = request(demo_server, "/api/health")
+    assert status == 200 and json.loads(body) == {"status": "ok", "model": "tiny-random",
+                                                  "translation_model": "tiny-random"}
+
+
+def test_analyze_english(demo_server):
+    status, r = analyze(demo_server, "Sita works for Infosys in New Delhi.")
+    assert status == 200
+    assert r["lang"] == "en" and set(r["translations"]) == {"hi", "te"}
+    assert [e["type"] for e in r["entities"]] == ["PER", "ORG", "LOC"]
+    assert r["speech"]["lang"] == "hi" and r["speech"]["url"].startswith("/api/speech?")
+    status, headers, wav = request(demo_server, r["speech"]["url"])
+    assert status == 200 and headers["Content-Type"] == "audio/wav"
+    assert speech.wav_stats(wav)["seconds"] > 0.3
+
+
+def test_speech_endpoint(demo_server):
+    status, headers, wav = request(demo_server, "/api/speech?" + urlencode({"lang": "te", "text": TE_POS}))
+    assert status == 200 and wav[:4] == b"RIFF" and speech.wav_stats(wav)["peak"] > 0.1
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"lang": "zh", "text": "hello"}, "lang must be one of en, hi, te"),
+    ({"lang": "en", "text": "  "}, "the text is empty"),
+    ({"lang": "en"}, "the text is empty"),
+    ({"lang": "en", "text": "x" * (speech.MAX_SPEECH_CHARS + 1)}, "at most"),
+    ({"lang": "en", "text": "beep\x07"}, "control character"),
+])
+def test_speech_errors(demo_server, query, message):
+    status, headers, body = request(demo_server, "/api/speech?" + urlencode(query))
+    assert status == 400 and headers["Content-Type"].startswith("application/json")
+    assert message in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("text, status, message", [
+    ("", 400, "the text is empty"),
+    (" \t\n ", 400, "the text is empty"),
+    ("x" * (MAX_CHARS + 1), 400, f"at most {MAX_CHARS} characters"),
+    ("你好，世界。今天天气很好。", 400, "unsupported script: Han"),
+    ("Ravi\x00lives", 400, "control character U+0000"),
+    ("Ravi \x1b[2J lives", 400, "control character U+001B"),
+    ("12345 !!!", 400, "no letters"),
+])
+def test_bad_input_is_a_4xx_json_error_and_the_server_serves_on(demo_server, text, status, message):
+    got, r = analyze(demo_server, text)
+    assert got == status and set(r) == {"error"} and message in r["error"]
+    assert analyze(demo_server, "Ravi lives in Delhi.")[0] == 200
+
+
+@pytest.mark.parametrize("body, content_type, status, message", [
+    (b"not json", "application/json", 400, "not UTF-8 JSON"),
+    (b'{"text": 5}', "application/json", 400, 'string field "text"'),
+    (b'["Ravi"]', "application/json", 400, 'string field "text"'),
+    (b'{"text": "\xff\xfe"}', "application/json", 400, "not UTF-8 JSON"),
+    (b'{"text": "' + b"a" * MAX_BODY + b'"}', "application/json", 413, "at most"),
+])
+def test_malformed_requests(demo_server, body, content_type, status, message):
+    got, headers, raw = request(demo_server, "/api/analyze", body, content_type=content_type)
+    assert got == status and message in json.loads(raw)["error"]
+    assert analyze(demo_server, "Ravi lives in Delhi.")[0] == 200
+
+
+def test_unknown_paths(demo_server):
+    assert request(demo_server, "/nope")[0] == 404
+    assert request(demo_server, "/api/nope", b"{}")[0] == 404
+    assert request(demo_server, "/", b"{}")[0] == 405
+    assert request(demo_server, "/favicon.ico")[0] == 204
+
+
+def test_internal_error_is_a_500_and_the_server_serves_on(demo_server, monkeypatch):
+    def broken(text, translate=True):
+        raise RuntimeError("model exploded")
+    monkeypatch.setattr(demo_server.analyzer, "analyze", broken)
+    got, r = analyze(demo_server, "Ravi lives in Delhi.")
+    assert got == 500 and "model exploded" in r["error"]
+    monkeypatch.undo()
+    assert analyze(demo_server, "Ravi lives in Delhi.")[0] == 200
+
+
+def test_twenty_concurrent_requests(demo_server):
+    sentences = [EN_POS, EN_NEG, HI_POS, TE_POS, TE_NEU, "Ravi lives in Delhi.", "你好"]
+    expected = {s: analyze(demo_server, s) for s in sentences}     # one at a time first
+    work = [sentences[i % len(sentences)] for i in range(20)]
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda s: analyze(demo_server, s), work))
+    for s, (status, r) in zip(work, results):
+        exp_status, exp = expected[s]
+        assert status == exp_status
+        if status != 200:
+            assert r == exp
+            continue
+        for key in ("lang", "sentiment", "entities", "translations", "speech"):
+            assert r[key] == exp[key], (s, key)
+
+
+def test_xlt_serve_command(demo_root):
+    """`xlt serve --port 0` loads the models, prints its URL, serves, and stops on Ctrl-C."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root, params = demo_root
+    proc = subprocess.Popen([sys.executable, "-m", "xlt.cli", "--root", str(root), "--params", str(params),
+                             "serve", "--port", "0", "--threads", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        line = proc.stdout.readline()          # the first line is the URL (models are loaded by then)
+        m = re.match(r"xlt demo: (http://127\.0\.0\.1:\d+/) \(models tiny-random, translation tiny-random\)", line)
+        assert m, line
+        with urllib.request.urlopen(m.group(1) + "api/health", timeout=30) as resp:
+            assert json.loads(resp.read())["status"] == "ok"
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()

@@ -1,0 +1,183 @@
+"""A stage that fails leaves no results behind: no metrics file, no model directory, no
+half-written file and no temporary file next to where they would have gone (DVC would
+otherwise see a stage with outputs that never finished). The model-free cases of
+io.atomic_path are in test_io.py; this file adds the stage-level ones and the writer
+interrupted by a BaseException."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer
+
+from xlt import io
+from xlt.cli import cli, main
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE = ("--model", "tiny-random", "--task", "sentiment", "--lang", "te")
+MODEL = Path("models/tiny-random/sentiment/te")
+METRICS = Path("metrics/tiny-random/sentiment/te.json")
+CONFUSION = Path("plots/confusion/tiny-random/sentiment/te.json")
+LOSS_CSV = Path("plots/train_loss/tiny-random/sentiment/te.csv")
+LABELS = ["negative", "positive"]
+
+
+def _records(n: int) -> list[dict]:
+    return [{"text": f"this phone number {i} is really {'good' if i % 2 == 0 else 'bad'}",
+             "label": LABELS[1 - i % 2]} for i in range(n)]
+
+
+def exit_status(monkeypatch, root: Path, *args: str) -> int:
+    """What `xlt --root ROOT ARGS` exits with, run in process through the real entry point
+    (an exception that main() lets through ends the interpreter with status 1)."""
+    monkeypatch.setattr(sys, "argv", ["xlt", "--root", str(root), "--params", str(root / "params.yaml"), *args])
+    try:
+        main()
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 1
+    except Exception:   # noqa: BLE001 - the interpreter would print it and exit 1
+        return 1
+    return 0
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files and folders of io.atomic_path anywhere under ROOT."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob(".*.tmp"))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """Prepared data, a tiny random encoder and a model directory
+    laid out as `xlt train` writes it (random classifier head: the scores do not matter here)."""
+    root = tmp_path_factory.mktemp("atomic")
+    for split, n in (("train", 16), ("dev", 8), ("test", 8)):
+        io.write_jsonl(root / f"data/prepared/sentiment/te/{split}.jsonl", _records(n))
+    yaml = YAML()
+    p = yaml.load((REPO / "params.yaml").read_text())
+    p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
+    p["models"]["tiny-random"]["sentiment"].update(epochs=1, batch_size=8, max_train_samples=None,
+                                                    max_eval_samples=None, freeze_embeddings=True)
+    with (root / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    result = CliRunner().invoke(cli, ["--root", str(root), "--params", str(root / "params.yaml"),
+                                      "pretrained", "--model", "tiny-random"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    pretrained = root / "models/pretrained/tiny-random"
+    model = AutoModelForSequenceClassification.from_pretrained(
+        pretrained, num_labels=2, id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
+    model.save_pretrained(root / MODEL)
+    AutoTokenizer.from_pretrained(pretrained).save_pretrained(root / MODEL)
+    io.write_json(root / MODEL / "train_info.json",
+                  {"labels": LABELS, "train_examples": 16, "train_seconds": 0.0, "best_checkpoint": "checkpoint-2",
+                   "parameters": model.num_parameters(), "dev": {"accuracy": 0.5, "f1": 0.5, "epoch": 1.0}})
+    return root
+
+
+@pytest.fixture
+def root(base, tmp_path) -> Path:
+    """A fresh copy of the base root for one test."""
+    dst = tmp_path / "root"
+    shutil.copytree(base, dst)
+    return dst
+
+
+def test_evaluate_succeeds_on_the_intact_model(root, monkeypatch):
+    """The control for the failures below: with the weights intact the same stage writes its results."""
+    assert exit_status(monkeypatch, root, "evaluate", *STAGE) == 0
+    assert io.read_json(root / METRICS)["n"] == 8
+    assert (root / CONFUSION).exists()
+    assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_evaluate_with_broken_weights_fails_and_writes_nothing(root, monkeypatch, damage):
+    weights = root / MODEL / "model.safetensors"
+    if damage == "truncated":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    else:
+        weights.unlink()
+    assert exit_status(monkeypatch, root, "evaluate", *STAGE) != 0
+    assert not (root / "metrics").exists() and not (root / "plots").exists()
+    assert leftovers(root) == []
+
+
+def test_evaluate_with_unreadable_test_data_fails_with_the_line(root, monkeypatch, capsys):
+    test = root / "data/prepared/sentiment/te/test.jsonl"
+    test.write_text(test.read_text() + '{"text": "cut off\n', encoding="utf-8")
+    assert exit_status(monkeypatch, root, "evaluate", *STAGE) == 2
+    assert f"{test}:9: invalid JSON" in capsys.readouterr().err
+    assert not (root / "metrics").exists() and not (root / "plots").exists()
+    assert leftovers(root) == []
+
+
+def test_failed_evaluation_keeps_the_previous_metrics_whole(root, monkeypatch):
+    """Run outside DVC (which deletes outputs first), a failure leaves the last good file as it was."""
+    assert exit_status(monkeypatch, root, "evaluate", *STAGE) == 0
+    before = (root / METRICS).read_bytes()
+    (root / MODEL / "model.safetensors").write_bytes(b"\0" * 64)
+    assert exit_status(monkeypatch, root, "evaluate", *STAGE) != 0
+    assert (root / METRICS).read_bytes() == before
+    assert leftovers(root) == []
+
+
+def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch):
+    """The final save dies half-way (after the weights, before the rest): no model directory,
+    no loss curve, no temporary folder; checkpoints are kept for the next run to resume."""
+    shutil.rmtree(root / MODEL)
+    original = Trainer.save_model
+
+    def save_then_fail(self, output_dir=None, _internal_call=False):
+        original(self, output_dir, _internal_call=_internal_call)
+        if not _internal_call:            # the final save into the stage's output, not a checkpoint
+            raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Trainer, "save_model", save_then_fail)
+    assert exit_status(monkeypatch, root, "train", *STAGE) != 0
+    assert not (root / MODEL).exists()
+    assert sorted(p.name for p in (root / MODEL).parent.iterdir()) == []
+    assert not (root / LOSS_CSV).exists()
+    assert leftovers(root) == []
+    assert list((root / "checkpoints/tiny-random/sentiment/te").glob("checkpoint-*"))
+
+
+def test_train_with_a_broken_encoder_fails_before_any_output(root, monkeypatch):
+    shutil.rmtree(root / MODEL)
+    (root / "models/pretrained/tiny-random/model.safetensors").write_bytes(b"not safetensors")
+    assert exit_status(monkeypatch, root, "train", *STAGE) != 0
+    assert not (root / MODEL).exists() and not (root / LOSS_CSV).exists()
+    assert not (root / "checkpoints").exists()
+    assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_atomic_path_cleans_up_after_base_exceptions(tmp_path, interrupt):
+    """Ctrl-C or sys.exit() half-way through a write: the old file stays, no temp file is left."""
+    path = tmp_path / "m.json"
+    io.write_json(path, {"f1": 0.5})
+    with pytest.raises(interrupt):
+        with io.atomic_path(path) as tmp:
+            tmp.write_text('{"f1": 0.')
+            raise interrupt()
+    assert io.read_json(path) == {"f1": 0.5}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_atomic_path_never_shows_the_file_being_written(tmp_path):
+    """Until the block ends, readers see the old file (or none), never the new one in part."""
+    path = tmp_path / "out" / "m.json"
+    with io.atomic_path(path) as tmp:
+        tmp.write_text('{"half": ')
+        assert not path.exists()
+        assert tmp.parent.parent == path.parent and tmp.parent.name.startswith(".m.json.")
+        tmp.write_text('{"whole": true}')
+    assert io.read_json(path) == {"whole": True}
+    io.write_json(path, {"v": 1})
+    with io.atomic_path(path) as tmp:
+        tmp.write_text('{"v": ')
+        assert io.read_json(path) == {"v": 1}
+        tmp.write_text('{"v": 2}')
+    assert io.read_json(path) == {"v": 2}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["m.json"]

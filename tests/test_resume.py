@@ -1,0 +1,261 @@
+"""Interrupted training resumes from its last checkpoint and ends where an uninterrupted run
+ends (same seed, CPU): the same weights, the same test metrics.
+
+Checkpoints live in checkpoints/<model>/<task>/<lang>/, which is not a DVC output (DVC deletes
+a stage's outputs before it reruns it, not that folder). Two ways in:
+* in process, fast and deterministic: the Trainer is made to stop right after a checkpoint
+  (or half-way through writing one) and the stage is run again;
+* through `dvc repro` on a copy of the repository (integration): the running stage's whole
+  process group gets SIGKILL after its first checkpoint, and the next `dvc repro` resumes it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+from safetensors.torch import load_file
+from transformers import Trainer
+
+from xlt import io
+from xlt.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+STAGE = ("--model", "tiny-random", "--task", "sentiment", "--lang", "te")
+N_TRAIN, BATCH, EPOCHS = 64, 8, 3      # 8 steps an epoch: checkpoint-8, -16, -24
+
+
+class Interrupted(Exception):
+    """Stands for the stage's process dying at that point."""
+
+
+def _records(n: int, offset: int = 0) -> list[dict]:
+    good, bad = ["good", "great", "fine", "lovely"], ["bad", "awful", "poor", "broken"]
+    return [{"text": f"this phone number {i} is really {(good if i % 2 == 0 else bad)[i // 2 % 4]} today",
+             "label": "positive" if i % 2 == 0 else "negative"} for i in range(offset, offset + n)]
+
+
+def invoke(root: Path, *args: str, params: Path | None = None):
+    return CliRunner().invoke(cli, ["--root", str(root), "--params", str(params or root / "params.yaml"), *args])
+
+
+def ok(root: Path, *args: str, params: Path | None = None):
+    result = invoke(root, *args, params=params)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result
+
+
+def _copy_inputs(src: Path, dst: Path) -> Path:
+    """A fresh root with SRC's prepared data, pretrained encoder and params: no results, no checkpoints."""
+    shutil.copytree(src / "data/prepared", dst / "data/prepared")
+    shutil.copytree(src / "models/pretrained", dst / "models/pretrained")
+    shutil.copy2(src / "params.yaml", dst / "params.yaml")
+    return dst
+
+
+def _same_weights(a: Path, b: Path) -> None:
+    wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), f"{k} differs"
+
+
+def _same_metrics(a: dict, b: dict) -> None:
+    """Everything but the wall time: test scores, per-class scores, dev scores, the kept epoch."""
+    a, b = json.loads(json.dumps(a)), json.loads(json.dumps(b))
+    for m in (a, b):
+        m["train"].pop("seconds")
+    assert a == b
+
+
+def _strays(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".*.tmp")]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("resume")
+    for split, recs in (("train", _records(N_TRAIN)), ("dev", _records(16, 1000)), ("test", _records(16, 2000))):
+        io.write_jsonl(root / f"data/prepared/sentiment/te/{split}.jsonl", recs)
+    yaml = YAML()
+    p = yaml.load((REPO / "params.yaml").read_text())
+    p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
+    p["models"]["tiny-random"]["sentiment"].update(
+        epochs=EPOCHS, batch_size=BATCH, learning_rate=3e-3, max_train_samples=None, max_eval_samples=None)
+    with (root / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    ok(root, "pretrained", "--model", "tiny-random")
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(root, tmp_path_factory) -> Path:
+    """The uninterrupted run."""
+    ref = _copy_inputs(root, tmp_path_factory.mktemp("reference"))
+    ok(ref, "train", *STAGE)
+    ok(ref, "evaluate", *STAGE)
+    return ref
+
+
+def _interrupt(monkeypatch, method: str, when) -> None:
+    """Make Trainer.METHOD raise Interrupted on the call where when(n) is true (n counts from 1)."""
+    original = getattr(Trainer, method)
+    calls = []
+
+    def wrapped(self, *args, **kwargs):
+        calls.append(1)
+        if when(len(calls), "before"):
+            raise Interrupted(f"{method} call {len(calls)}")
+        out = original(self, *args, **kwargs)
+        if when(len(calls), "after"):
+            raise Interrupted(f"after {method} call {len(calls)}")
+        return out
+    monkeypatch.setattr(Trainer, method, wrapped)
+
+
+def _resume_and_compare(r: Path, reference: Path, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="xlt"):
+        result = invoke(r, "train", *STAGE)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "(resuming)" in caplog.text
+    model_dir = r / "models/tiny-random/sentiment/te"
+    _same_weights(model_dir, reference / "models/tiny-random/sentiment/te")
+    info, ref_info = (io.read_json(d / "models/tiny-random/sentiment/te/train_info.json") for d in (r, reference))
+    assert info["best_checkpoint"] == ref_info["best_checkpoint"]
+    assert info["dev"]["accuracy"] == ref_info["dev"]["accuracy"] and info["dev"]["loss"] == ref_info["dev"]["loss"]
+    # The loss curve has the whole run's logging steps. (Their values can differ: the Trainer
+    # restarts its running mean at the checkpoint, so the first point after it averages fewer steps.)
+    curve, ref_curve = ((d / "plots/train_loss/tiny-random/sentiment/te.csv").read_text().splitlines()
+                        for d in (r, reference))
+    assert [row.split(",")[:2] for row in curve] == [row.split(",")[:2] for row in ref_curve]
+    ok(r, "evaluate", *STAGE)
+    _same_metrics(io.read_json(r / "metrics/tiny-random/sentiment/te.json"),
+                  io.read_json(reference / "metrics/tiny-random/sentiment/te.json"))
+    assert not (r / "checkpoints/tiny-random/sentiment/te").exists()
+    assert not _strays(r)
+
+
+def test_stage_stopped_after_a_checkpoint_resumes_to_the_same_model(root, reference, tmp_path, monkeypatch, caplog):
+    r = _copy_inputs(root, tmp_path)
+    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    result = invoke(r, "train", *STAGE)
+    assert isinstance(result.exception, Interrupted), (result.output, result.exception)
+    monkeypatch.undo()
+    ckpts = r / "checkpoints/tiny-random/sentiment/te"
+    assert sorted(p.name for p in ckpts.glob("checkpoint-*")) == [f"checkpoint-{N_TRAIN // BATCH}"]
+    assert not (r / "models/tiny-random/sentiment/te").exists()   # nothing half-written either
+    assert not (r / "plots/train_loss/tiny-random/sentiment/te.csv").exists()
+    _resume_and_compare(r, reference, caplog)
+
+
+def test_changed_settings_start_from_scratch(root, tmp_path, monkeypatch, caplog):
+    """Checkpoints of other settings (here: the number of epochs) are discarded, not resumed."""
+    r = _copy_inputs(root, tmp_path)
+    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
+    monkeypatch.undo()
+    yaml = YAML()
+    p = yaml.load((r / "params.yaml").read_text())
+    p["models"]["tiny-random"]["sentiment"]["epochs"] = 1
+    with (r / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    with caplog.at_level(logging.INFO, logger="xlt"):
+        ok(r, "train", *STAGE)
+    assert "(from scratch)" in caplog.text and "(resuming)" not in caplog.text
+    assert io.read_json(r / "models/tiny-random/sentiment/te/train_info.json")["dev"]["epoch"] == 1.0
+
+
+def test_stage_killed_while_writing_a_checkpoint_resumes_from_the_previous_one(root, reference, tmp_path,
+                                                                                 monkeypatch, caplog):
+    r = _copy_inputs(root, tmp_path)
+    # The second checkpoint gets its weights and optimizer, then the process "dies": the Trainer
+    # writes the RNG state and trainer_state.json after them.
+    _interrupt(monkeypatch, "_save_rng_state", lambda n, at: n == 2 and at == "before")
+    assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
+    monkeypatch.undo()
+    ckpts = r / "checkpoints/tiny-random/sentiment/te"
+    half = ckpts / f"checkpoint-{2 * N_TRAIN // BATCH}"
+    assert (half / "model.safetensors").exists() and not (half / "trainer_state.json").exists()
+    _resume_and_compare(r, reference, caplog)
+
+
+# --- Through DVC: SIGKILL to the running stage's process group ---------------------------------
+
+TRAIN = "train@tiny-random-sentiment-te"
+EVALUATE = "evaluate@tiny-random-sentiment-te"
+
+
+def _complete_checkpoint(ckpts: Path) -> bool:
+    """A checkpoint whose trainer_state.json (the Trainer writes it last) is all there."""
+    for state in ckpts.glob("checkpoint-*/trainer_state.json"):
+        try:
+            json.loads(state.read_text())
+            return True
+        except (OSError, ValueError):
+            pass
+    return False
+
+
+@pytest.mark.integration
+def test_sigkilled_dvc_stage_resumes_on_the_next_repro(tmp_path_factory):
+    from dvc_helpers import dvc, stages_run, tiny_repo_copy
+    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["te"])
+    yaml = YAML()
+    p = yaml.load((repo / "params.yaml").read_text())
+    # Two epochs of 20 steps: the kill lands in the second, after checkpoint-20.
+    p["models"]["tiny-random"]["sentiment"].update(epochs=2, batch_size=16, learning_rate=3e-3,
+                                                    max_train_samples=320, max_eval_samples=100)
+    with (repo / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    ckpts = repo / "checkpoints/tiny-random/sentiment/te"
+    model_dir = repo / "models/tiny-random/sentiment/te"
+
+    # 1. `dvc repro train@...` (and the stages before it) in its own process group; SIGKILL to
+    #    the whole group (dvc and the xlt it runs) once the first checkpoint is written.
+    log = (repo.parent / "killed.log").open("w")
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("dvc")), "repro", TRAIN], cwd=repo, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 600
+    try:
+        while proc.poll() is None and not _complete_checkpoint(ckpts) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+    killed_output = (repo.parent / "killed.log").read_text()
+    assert proc.returncode == -signal.SIGKILL, \
+        f"training ended ({proc.returncode}) before it could be interrupted:\n{killed_output[-3000:]}"
+    assert _complete_checkpoint(ckpts), killed_output[-3000:]
+    assert not (model_dir / "model.safetensors").exists()
+
+    # 2. The next `dvc repro` is not blocked by the dead run's locks, reruns the stage, which
+    #    resumes from the checkpoint, and evaluates it.
+    out = dvc(repo, "repro", EVALUATE)
+    assert {TRAIN, EVALUATE} <= stages_run(out), out
+    assert "(resuming)" in out, out
+    assert not ckpts.exists(), "checkpoints left behind"
+    assert not _strays(repo / "models") and not _strays(repo / "metrics") and not _strays(repo / "plots")
+    assert json.loads(dvc(repo, "status", "--json", TRAIN, EVALUATE)) == {}
+    rwlock = json.loads((repo / ".dvc/tmp/rwlock").read_text())
+    assert not rwlock.get("write"), rwlock
+
+    # 3. The same stage uninterrupted, from the same inputs, in another root: same model, same scores.
+    ref = _copy_inputs(repo, tmp_path_factory.mktemp("uninterrupted"))
+    ok(ref, "train", *STAGE)
+    ok(ref, "evaluate", *STAGE)
+    _same_weights(model_dir, ref / "models/tiny-random/sentiment/te")
+    _same_metrics(io.read_json(repo / "metrics/tiny-random/sentiment/te.json"),
+                  io.read_json(ref / "metrics/tiny-random/sentiment/te.json"))
