@@ -3,15 +3,19 @@ Hindi and Telugu (no speech), as `xlt analyze` / POST /api/analyze run it.
 
     python benchmarks/demo_latency.py [--root .] [--params params.yaml] [--model me5-small]
         [--mt-model NAME] [-n 50] [--threads N] [--sentences FILE]
+        [--num-beams N] [--translation-dtype float32|bfloat16] [--parallel | --sequential]
+        [--max-new-tokens-ratio R | --no-ratio] [--autocast | --no-autocast]
 
 Loads the models once (as `xlt serve` does), analyses 2 warm-up sentences, then N sentences one
-at a time, and prints the median and 95th percentile of the whole and of each part. Sentences
-come from --sentences (one per line) or a built-in English list, cycled to N. Not a test: speed
-is measured, never asserted.
+at a time, and prints the median and 95th percentile of the whole (wall time) and of each part.
+Sentences come from --sentences (one per line) or a built-in English list, cycled to N. The
+settings are params.yaml's `demo` section; the options override them, to compare variants. Not a
+test: speed is measured, never asserted.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -24,7 +28,7 @@ from transformers.utils import logging as hf_logging
 
 from xlt import params as params_mod
 from xlt.demo.analyzer import Analyzer, default_models
-from xlt.translation.config import decode_config
+from xlt.demo.config import DTYPES, demo_config
 
 SENTENCES = [
     "The phone is light, fast and the battery easily lasts two days.",
@@ -65,15 +69,31 @@ def main():
     ap.add_argument("-n", type=int, default=50, help="sentences timed (default 50)")
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     ap.add_argument("--sentences", type=Path, help="one English sentence per line")
+    ap.add_argument("--num-beams", type=int, help="override demo.decode.num_beams")
+    ap.add_argument("--translation-dtype", choices=DTYPES, help="override demo.translation_dtype")
+    ap.add_argument("--parallel", dest="parallel", action="store_true", default=None,
+                    help="translate into Hindi and Telugu on two threads")
+    ap.add_argument("--sequential", dest="parallel", action="store_false", help="one translation after the other")
+    ap.add_argument("--max-new-tokens-ratio", type=float, help="override demo.max_new_tokens_ratio")
+    ap.add_argument("--no-ratio", action="store_true", help="no budget relative to the source length")
+    ap.add_argument("--autocast", dest="autocast", action="store_true", default=None, help="bfloat16 autocast")
+    ap.add_argument("--no-autocast", dest="autocast", action="store_false")
     a = ap.parse_args()
     hf_logging.disable_progress_bar()
     if a.threads:
         torch.set_num_threads(a.threads)
     p = params_mod.load(a.params)
     model, mt_model = default_models(p, a.model, a.mt_model)
-    decode = decode_config(p)
+    cfg = demo_config(p)
+    decode = dataclasses.replace(cfg.decode, **{k: v for k, v in (("num_beams", a.num_beams), ("bf16", a.autocast))
+                                                if v is not None})
+    cfg = dataclasses.replace(cfg, decode=decode, **{k: v for k, v in (
+        ("translation_dtype", a.translation_dtype), ("parallel_translation", a.parallel),
+        ("max_new_tokens_ratio", a.max_new_tokens_ratio)) if v is not None})
+    if a.no_ratio:
+        cfg = dataclasses.replace(cfg, max_new_tokens_ratio=None)
     start = time.perf_counter()
-    analyzer = Analyzer(a.root, model, mt_model, decode)
+    analyzer = Analyzer(a.root, model, mt_model, cfg)
     load_s = time.perf_counter() - start
     pool = ([line.strip() for line in a.sentences.read_text(encoding="utf-8").splitlines() if line.strip()]
             if a.sentences else SENTENCES)
@@ -88,7 +108,11 @@ def main():
             timings.setdefault(part, []).append(ms)
 
     print(f"demo latency: {a.n} English sentences, models {model} (sentiment, NER) + {mt_model} (translation "
-          f"en->hi, en->te; beams {decode.num_beams}, max {decode.max_new_tokens} new tokens), root {a.root}")
+          f"en->hi, en->te), root {a.root}")
+    print(f"translation: beams {decode.num_beams}, at most {decode.max_new_tokens} new tokens"
+          + (f" and {cfg.max_new_tokens_ratio:g} x source pieces + 8" if cfg.max_new_tokens_ratio else "")
+          + f", weights {cfg.translation_dtype}, bf16 autocast {'on' if decode.bf16 else 'off'}, "
+          + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch "
           f"{torch.__version__} with {torch.get_num_threads()} threads; models loaded in {load_s:.1f} s")
     print(f"{'part':<16}{'median ms':>12}{'p95 ms':>12}")

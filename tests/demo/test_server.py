@@ -135,8 +135,9 @@ def test_twenty_concurrent_requests(demo_server):
             assert r[key] == exp[key], (s, key)
 
 
-def test_xlt_serve_command(demo_root):
-    """`xlt serve --port 0` loads the models, prints its URL, serves, and stops on Ctrl-C."""
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_xlt_serve_command(demo_root, tmp_path, stop):
+    """`xlt serve --port 0` loads the models, prints its URL, serves, and stops on Ctrl-C or SIGTERM."""
     import os
     import re
     import signal
@@ -145,9 +146,9 @@ def test_xlt_serve_command(demo_root):
     import time
 
     root, params = demo_root
-    proc = subprocess.Popen([sys.executable, "-m", "xlt.cli", "--root", str(root), "--params", str(params),
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "xlt.cli", "--root", str(root), "--params", str(params),
                              "serve", "--port", "0", "--threads", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdout=subprocess.PIPE, stderr=(tmp_path / "stderr.txt").open("w"), text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = proc.stdout.readline()          # the first line is the URL (models are loaded by then)
@@ -155,11 +156,14 @@ def test_xlt_serve_command(demo_root):
         assert m, line
         with urllib.request.urlopen(m.group(1) + "api/health", timeout=30) as resp:
             assert json.loads(resp.read())["status"] == "ok"
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, stop))
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert proc.returncode == 0
+        if proc.returncode is None:         # hung: faulthandler prints every thread's stack on SIGABRT
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(10)
+        assert proc.returncode == 0, (proc.returncode, (tmp_path / "stderr.txt").read_text()[-6000:])
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -109,6 +109,19 @@ def test_lossless_on_the_texts(tiny, tmp_path):
     assert meta["parameters"] == sum(p.numel() for p in model_b.parameters())
 
 
+def test_output_does_not_depend_on_where_it_is_built(tiny, tmp_path):
+    """Trimming the same model again, from and into other folders, gives byte-identical files
+    (so the pretrained stage's DVC hash is stable and training does not rerun for nothing)."""
+    import shutil
+    shutil.copytree(tiny, tmp_path / "elsewhere" / "full")
+    trim_vocabulary(tiny, TEXTS, tmp_path / "a")
+    trim_vocabulary(tmp_path / "elsewhere" / "full", TEXTS, tmp_path / "b")
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "b").iterdir()) and "xlt_encoder.json" in files
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
 def test_special_tokens_still_work(tiny, tmp_path):
     trim_vocabulary(tiny, TEXTS, tmp_path / "trim")
     from transformers import AutoTokenizer

@@ -11,19 +11,25 @@ English input, the sentence itself for Hindi and Telugu input.
 
 One sentence is one forward pass per model under torch.inference_mode (no Trainer); NER reads
 each word's tag from its first subword, as training labelled it (xlt.tasks.ner.align_labels).
-Inference is serialised by a lock, so one Analyzer serves concurrent requests: torch already
-spreads one pass over the cores, and the fast tokenizers are not safe to share across threads.
+Translation follows `demo` in params.yaml (demo/config.py): its decoding settings, the dtype the
+translation weights are cast to once at load, a budget relative to the source length, and
+whether the two translations run side by side on two threads (each with its own model and
+tokenizer, so they share nothing). Sentences are serialised by a lock, so one Analyzer serves
+concurrent requests: the fast tokenizers are not safe to share across threads.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
 from xlt.demo import text as textmod
+from xlt.demo.config import DemoConfig
 from xlt.demo.text import LANG_NAMES, SCRIPT_OF_LANG
 
 LANGS = ("en", "hi", "te")
@@ -60,7 +66,7 @@ def missing_models(root: Path, model: str, mt_model: str) -> list[str]:
 class Analyzer:
     """The six classifiers and two translation models of one model name, loaded once."""
 
-    def __init__(self, root: Path, model: str, mt_model: str, decode):
+    def __init__(self, root: Path, model: str, mt_model: str, config: DemoConfig):
         from xlt.translation import model as mt   # imported here: the CLI imports this module lazily too
         root = Path(root)
         missing = missing_models(root, model, mt_model)
@@ -68,9 +74,10 @@ class Analyzer:
             raise FileNotFoundError(
                 "the demo needs trained models that are missing: " + "; ".join(missing)
                 + " (or `dvc pull <path>` where they were pushed to a remote)")
-        self.model_name, self.mt_model_name, self.decode = model, mt_model, decode
+        self.model_name, self.mt_model_name, self.config = model, mt_model, config
         self._mt = mt
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(len(MT_LANGS), "xlt-translate") if config.parallel_translation else None
         self.sentiment, self.ner, self.translation = {}, {}, {}
         for lang in LANGS:
             d = root / f"models/{model}/sentiment/{lang}"
@@ -79,7 +86,10 @@ class Analyzer:
             d = root / f"models/{model}/ner/{lang}"
             self.ner[lang] = (AutoTokenizer.from_pretrained(d), AutoModelForTokenClassification.from_pretrained(d).eval())
         for lang in MT_LANGS:
-            self.translation[lang] = mt.load(root / f"models/{mt_model}/translation/{lang}")
+            m, tok = mt.load(root / f"models/{mt_model}/translation/{lang}")
+            if config.translation_dtype == "bfloat16":
+                m = m.to(torch.bfloat16)
+            self.translation[lang] = (m, tok)
 
     # ------------------------------------------------------------ one model each
     @staticmethod
@@ -118,7 +128,9 @@ class Analyzer:
 
     def _translate(self, lang: str, text: str) -> str:
         model, tok = self.translation[lang]
-        return self._mt.translate(model, tok, [text], self.decode)[0]
+        pieces = len(tok(text)["input_ids"])
+        decode = dataclasses.replace(self.config.decode, max_new_tokens=self.config.max_new_tokens(pieces))
+        return self._mt.translate(model, tok, [text], decode)[0]
 
     # ------------------------------------------------------------ the sentence
     def analyze(self, raw: str, translate: bool = True) -> dict:
@@ -129,18 +141,26 @@ class Analyzer:
 
         def timed(name, fn, *args):
             start = time.perf_counter()
-            value = fn(*args)
+            with torch.inference_mode():    # per thread: inference mode is thread-local
+                value = fn(*args)
             timings[name] = round((time.perf_counter() - start) * 1000, 1)
             return value
 
-        with self._lock, torch.inference_mode():
-            sentiment = timed("sentiment", self._sentiment, lang, text)
-            tokens, ents = timed("ner", self._ner, lang, text)
-            translations = {}
-            if lang == "en" and translate:
-                for target in MT_LANGS:
-                    translations[target] = timed(f"translation_{target}", self._translate, target, text)
-        timings["total"] = round(sum(timings.values()), 1)
+        with self._lock:
+            start = time.perf_counter()
+            targets = MT_LANGS if lang == "en" and translate else ()
+            pending = {}
+            if self._pool:      # translations first: they are the long part
+                pending = {t: self._pool.submit(timed, f"translation_{t}", self._translate, t, text) for t in targets}
+            try:
+                sentiment = timed("sentiment", self._sentiment, lang, text)
+                tokens, ents = timed("ner", self._ner, lang, text)
+            finally:            # never leave a translation running outside the lock
+                translations = {t: future.result() for t, future in pending.items()}
+            if not self._pool:
+                translations = {t: timed(f"translation_{t}", self._translate, t, text) for t in targets}
+            # Wall time of the whole sentence: with parallel translation it is less than the sum.
+            timings["total"] = round((time.perf_counter() - start) * 1000, 1)
         return {"text": text, "lang": lang, "lang_name": LANG_NAMES[lang], "script": SCRIPT_OF_LANG[lang],
                 "letters_per_script": scripts, "model": self.model_name, "translation_model": self.mt_model_name,
                 "sentiment": sentiment, "entities": ents, "tokens": tokens, "translations": translations,

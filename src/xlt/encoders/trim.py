@@ -137,7 +137,9 @@ def trim_vocabulary(model_dir: str | Path, texts: Iterable[str], out_dir: str | 
         meta_path = model_dir / METADATA_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
         meta["parameters"] = sum(v.numel() for v in state.values())
-        meta["trimmed"] = {**stats, "keep_chars": keep_chars, "from": str(model_dir)}
+        # No path of the untrimmed model: materialise() trims from a temporary folder, and a path
+        # that differs on every run would change the output's DVC hash and rerun every training.
+        meta["trimmed"] = {**stats, "keep_chars": keep_chars}
         (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     log.info("trimmed %s -> %s: %s", model_dir, out_dir, stats)
     return stats

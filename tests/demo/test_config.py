@@ -1,0 +1,59 @@
+"""params.yaml's `demo` section: translation.decode with the demo's overrides, validated."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from xlt import params as params_mod
+from xlt.demo.config import demo_config
+from xlt.params import ParamsError
+
+BASE = {"translation": {"decode": {"num_beams": 4, "max_new_tokens": 96, "bf16": True}}}
+
+
+def test_overrides_translation_decode():
+    cfg = demo_config({**BASE, "demo": {"decode": {"num_beams": 1, "bf16": "false"},
+                                        "translation_dtype": "bfloat16", "parallel_translation": "true",
+                                        "max_new_tokens_ratio": "2"}})
+    assert (cfg.decode.num_beams, cfg.decode.bf16, cfg.decode.max_new_tokens) == (1, False, 96)
+    assert (cfg.translation_dtype, cfg.parallel_translation, cfg.max_new_tokens_ratio) == ("bfloat16", True, 2.0)
+
+
+def test_no_demo_section_decodes_as_the_evaluation():
+    cfg = demo_config(BASE)
+    assert cfg.decode.num_beams == 4 and cfg.decode.bf16
+    assert (cfg.translation_dtype, cfg.parallel_translation, cfg.max_new_tokens_ratio) == ("float32", False, None)
+
+
+@pytest.mark.parametrize("ratio, pieces, expected", [(None, 30, 96), (2.0, 5, 18), (2.0, 40, 88), (2.0, 60, 96),
+                                                     (1.5, 3, 12)])
+def test_budget_relative_to_the_source(ratio, pieces, expected):
+    cfg = demo_config({**BASE, "demo": {"max_new_tokens_ratio": ratio}})
+    assert cfg.max_new_tokens(pieces) == expected
+
+
+@pytest.mark.parametrize("demo, message", [
+    ({"beams": 1}, "demo.beams: unknown key"),
+    ({"decode": {"num_beam": 1}}, "demo.decode.num_beam: unknown key (did you mean 'num_beams'?)"),
+    ({"decode": {"num_beams": "many"}}, "demo.decode.num_beams: expected int, got 'many'"),
+    ({"decode": [1]}, "demo.decode: expected a mapping"),
+    ({"translation_dtype": "float16"}, "demo.translation_dtype: expected one of float32, bfloat16, got 'float16'"),
+    ({"parallel_translation": "yes"}, "demo.parallel_translation: expected true or false, got 'yes'"),
+    ({"max_new_tokens_ratio": 0}, "demo.max_new_tokens_ratio: expected a positive number or null, got 0"),
+    ({"max_new_tokens_ratio": "x"}, "demo.max_new_tokens_ratio: expected a positive number or null, got 'x'"),
+])
+def test_bad_values_name_the_key(demo, message):
+    with pytest.raises(ParamsError) as e:
+        demo_config({**BASE, "demo": demo})
+    assert message in str(e.value)
+
+
+def test_xlt_check_reports_demo_problems():
+    p = params_mod.read(Path(__file__).parents[2] / "params.yaml")
+    assert params_mod.problems(p) == []
+    bad = copy.deepcopy(p)
+    bad["demo"]["translation_dtype"] = "int8"
+    assert params_mod.problems(bad) == [
+        "demo.translation_dtype: expected one of float32, bfloat16, got 'int8'"]
