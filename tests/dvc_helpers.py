@@ -1,6 +1,7 @@
 """Shared by the integration tests (test_pipeline.py, test_remote.py): a copy of this
 repository with the real data pulled from the team remote and a tiny params override,
-and thin wrappers around the `dvc` and `git` command lines.
+and thin wrappers around the `dvc` and `git` command lines. Shared by the training tests
+(test_distributed.py, test_resume.py): a root with one tiny sentiment model to train.
 
 Not a test module (pytest collects only test_*.py); the tests import it by name, which
 works because pytest puts tests/ on sys.path for the test modules it imports from there.
@@ -89,3 +90,33 @@ def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[s
     dvc(dst, "pull", "-q", "-R", "data/raw")
     tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs)
     return dst
+
+
+def sentiment_records(n: int, offset: int = 0) -> list[dict]:
+    """N easy positive/negative sentences, alternating, numbered from OFFSET (so splits differ)."""
+    good, bad = ["good", "great", "fine", "lovely"], ["bad", "awful", "poor", "broken"]
+    return [{"text": f"this phone number {i} is really {(good if i % 2 == 0 else bad)[i // 2 % 4]} today",
+             "label": "positive" if i % 2 == 0 else "negative"} for i in range(offset, offset + n)]
+
+
+def tiny_sentiment_root(root: Path, n_train: int, batch: int, epochs: int) -> Path:
+    """ROOT with prepared Telugu sentiment fixture data (N_TRAIN / 16 / 16 sentences), params for
+    tiny-random only (EPOCHS epochs of BATCH, whole splits) and its pretrained encoder built."""
+    from click.testing import CliRunner
+
+    from xlt import io
+    from xlt.cli import cli
+    for split, recs in (("train", sentiment_records(n_train)), ("dev", sentiment_records(16, 1000)),
+                        ("test", sentiment_records(16, 2000))):
+        io.write_jsonl(root / f"data/prepared/sentiment/te/{split}.jsonl", recs)
+    yaml = YAML()
+    p = yaml.load((REPO / "params.yaml").read_text())
+    p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
+    p["models"]["tiny-random"]["sentiment"].update(
+        epochs=epochs, batch_size=batch, learning_rate=3e-3, max_train_samples=None, max_eval_samples=None)
+    with (root / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    result = CliRunner().invoke(cli, ["--root", str(root), "--params", str(root / "params.yaml"),
+                                      "pretrained", "--model", "tiny-random"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root

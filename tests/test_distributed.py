@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
+from dvc_helpers import tiny_sentiment_root
 from xlt import io
 from xlt.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
 XLT = Path(sys.executable).with_name("xlt")
 
@@ -33,33 +33,10 @@ pytestmark = pytest.mark.skipif(
     reason="needs torchrun and xlt next to the interpreter and torch.distributed with gloo")
 
 
-def _records(n: int, offset: int = 0) -> list[dict]:
-    good = ["good", "great", "fine", "lovely"]
-    bad = ["bad", "awful", "poor", "broken"]
-    out = []
-    for i in range(offset, offset + n):
-        words, label = (good, "positive") if i % 2 == 0 else (bad, "negative")
-        out.append({"text": f"this phone number {i} is really {words[i // 2 % 4]} today", "label": label})
-    return out
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """A repository root with fixture data, a tiny-random encoder and params for one epoch."""
-    root = tmp_path_factory.mktemp("ddp")
-    for split, recs in (("train", _records(N_TRAIN)), ("dev", _records(16, 1000)), ("test", _records(16, 2000))):
-        io.write_jsonl(root / f"data/prepared/sentiment/te/{split}.jsonl", recs)
-    yaml = YAML()
-    p = yaml.load((REPO / "params.yaml").read_text())
-    p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
-    p["models"]["tiny-random"]["sentiment"].update(
-        epochs=1, batch_size=BATCH, learning_rate=3e-3, max_train_samples=None, max_eval_samples=None)
-    with (root / "params.yaml").open("w") as f:
-        yaml.dump(p, f)
-    result = CliRunner().invoke(cli, ["--root", str(root), "--params", str(root / "params.yaml"),
-                                      "pretrained", "--model", "tiny-random"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return root
+    return tiny_sentiment_root(tmp_path_factory.mktemp("ddp"), N_TRAIN, BATCH, epochs=1)
 
 
 @pytest.fixture(scope="module")

@@ -27,22 +27,16 @@ from ruamel.yaml import YAML
 from safetensors.torch import load_file
 from transformers import Trainer
 
+from dvc_helpers import tiny_sentiment_root
 from xlt import io
 from xlt.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
 STAGE = ("--model", "tiny-random", "--task", "sentiment", "--lang", "te")
 N_TRAIN, BATCH, EPOCHS = 64, 8, 3      # 8 steps an epoch: checkpoint-8, -16, -24
 
 
 class Interrupted(Exception):
     """Stands for the stage's process dying at that point."""
-
-
-def _records(n: int, offset: int = 0) -> list[dict]:
-    good, bad = ["good", "great", "fine", "lovely"], ["bad", "awful", "poor", "broken"]
-    return [{"text": f"this phone number {i} is really {(good if i % 2 == 0 else bad)[i // 2 % 4]} today",
-             "label": "positive" if i % 2 == 0 else "negative"} for i in range(offset, offset + n)]
 
 
 def invoke(root: Path, *args: str, params: Path | None = None):
@@ -84,18 +78,7 @@ def _strays(root: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("resume")
-    for split, recs in (("train", _records(N_TRAIN)), ("dev", _records(16, 1000)), ("test", _records(16, 2000))):
-        io.write_jsonl(root / f"data/prepared/sentiment/te/{split}.jsonl", recs)
-    yaml = YAML()
-    p = yaml.load((REPO / "params.yaml").read_text())
-    p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
-    p["models"]["tiny-random"]["sentiment"].update(
-        epochs=EPOCHS, batch_size=BATCH, learning_rate=3e-3, max_train_samples=None, max_eval_samples=None)
-    with (root / "params.yaml").open("w") as f:
-        yaml.dump(p, f)
-    ok(root, "pretrained", "--model", "tiny-random")
-    return root
+    return tiny_sentiment_root(tmp_path_factory.mktemp("resume"), N_TRAIN, BATCH, EPOCHS)
 
 
 @pytest.fixture(scope="module")

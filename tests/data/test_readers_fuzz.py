@@ -248,6 +248,14 @@ def encode(lines: list[bytes], endings: list[str], bom: bool, final_newline: boo
     return out
 
 
+@st.composite
+def encoded(draw, lines: list[str] | list[bytes]) -> tuple[bytes, bool]:
+    """LINES as a file's bytes with drawn endings, BOM and final line ending (`encoding`),
+    and whether it starts with the BOM."""
+    endings, bom, final = draw(encoding(len(lines)))
+    return encode([line.encode() if isinstance(line, str) else line for line in lines], endings, bom, final), bom
+
+
 # --------------------------------------------------------------------------- checks
 
 def _read(fmt: Format, path: Path):
@@ -287,8 +295,7 @@ def test_valid_file_comes_back_whole(name):
     @given(data=st.data())
     def run(data):
         doc = data.draw(fmt.doc)
-        endings, bom, final = data.draw(encoding(len(doc.lines)))
-        path = _write(f"{name}.txt", encode([line.encode() for line in doc.lines], endings, bom, final))
+        path = _write(f"{name}.txt", data.draw(encoded(doc.lines))[0])
         records, err = _read(fmt, path)
         assert err is None, f"valid file rejected: {err}\n{path.read_bytes()!r}"
         assert records == _expected(doc, path.name), path.read_bytes()
@@ -345,8 +352,7 @@ def test_damaged_file_fails_at_the_damage_or_keeps_every_other_record(name):
     @given(data=st.data())
     def run(data):
         doc, lines, bad, kind = data.draw(corrupted(fmt))
-        endings, bom, final = data.draw(encoding(len(lines)))
-        path = _write(f"{name}.txt", encode(lines, endings, bom, final))
+        path = _write(f"{name}.txt", data.draw(encoded(lines))[0])
         records, err = _read(fmt, path)
         if kind == "bom":   # nothing is lost to a stray BOM: stripped (every record exact) or rejected there
             assert err.line == bad if err else records == _expected(doc, path.name), (str(err), records)
@@ -371,8 +377,7 @@ def test_file_cut_short(name):
     @given(data=st.data())
     def run(data):
         doc = data.draw(fmt.doc)
-        endings, bom, final = data.draw(encoding(len(doc.lines)))
-        full = encode([line.encode() for line in doc.lines], endings, bom, final)
+        full, _ = data.draw(encoded(doc.lines))
         cut = data.draw(st.integers(0, len(full)))
         path = _write(f"{name}.txt", full[:cut])
         records, err = _read(fmt, path)
@@ -428,8 +433,7 @@ def test_zero_filled_block(name):
     @given(data=st.data())
     def run(data):
         doc = data.draw(fmt.doc)
-        endings, bom, final = data.draw(encoding(len(doc.lines)))
-        full = encode([line.encode() for line in doc.lines], endings, bom, final)
+        full, bom = data.draw(encoded(doc.lines))
         assume(full)
         start = data.draw(st.integers(0, len(full) - 1))
         end = data.draw(st.integers(start + 1, min(len(full), start + 24)))
