@@ -33,12 +33,18 @@ def me5_tokenizer():
     return XLMRobertaTokenizerFast(tokenizer_file=str(tokenizer_template_path()))
 
 
-def _random_bert(out_dir: Path, architecture: dict) -> None:
+def _random_bert(out_dir: Path, architecture: dict, seed: int = 0) -> None:
+    import torch
     from transformers import BertConfig, BertModel
     tokenizer = me5_tokenizer()
     config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
                         max_position_embeddings=514, **architecture)
-    BertModel(config).save_pretrained(out_dir)
+    # Seeded, and without touching the caller's random state: the same params give the same
+    # weights (the stage is reproducible), whatever ran before in the process.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = BertModel(config)
+    model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
 
 
