@@ -46,9 +46,12 @@ def stages_run(repro_output: str) -> set[str]:
     return {line.split("'")[1] for line in repro_output.splitlines() if line.startswith("Running stage")}
 
 
-def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs: list[str]) -> None:
+def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs: list[str],
+                transfer: list[str] | None = None) -> None:
     """params.yaml for a pipeline that runs in seconds: MODELS x TASKS x LANGS, small
-    baselines. A model named tiny-random-<x> that params.yaml lacks is a copy of tiny-random."""
+    baselines. A model named tiny-random-<x> that params.yaml lacks is a copy of tiny-random.
+    TRANSFER: the transfer tasks (English -> the other LANGS) with one seed, one draw, k = 10;
+    none by default (the transfer stages then drop out of the pipeline)."""
     yaml = YAML()
     p = yaml.load(src.read_text())
     p["run"]["models"] = models
@@ -65,11 +68,23 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
     p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["te"]}
     p["translation"]["decode"].update(num_beams=1, max_new_tokens=8)
     p["translation"]["data"]["te"]["test"] = {"flores200-devtest": 8, "wat2021-test": 8}
+    t = p["transfer"]
+    t["tasks"] = list(transfer or [])
+    t["encoder"] = models[0]
+    t["targets"] = [lang for lang in langs if lang != "en"]
+    t["seeds"] = [1]
+    for task in ("sentiment", "ner"):
+        t["source"][task].update(max_train_samples=64, max_eval_samples=32, epochs=1, batch_size=16)
+    t["fewshot"].update(ks=[10], embed_english=32)
+    t["fewshot"]["joint"]["english"] = 16
+    t["fewshot"]["points"]["10"].update(draws=1, epochs=2)
+    t["bootstrap"]["samples"] = 50
     with dst.open("w") as f:
         yaml.dump(p, f)
 
 
-def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[str]) -> Path:
+def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[str],
+                   transfer: list[str] | None = None) -> Path:
     """A copy of the working tree (tracked and untracked-not-ignored files, without the real
     run's results) at DST, a fresh git repository (nothing committed), with the raw data
     pulled from the team remote and a tiny params.yaml. Skips the test without the remote."""
@@ -88,7 +103,7 @@ def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[s
     # The copy lives elsewhere, so point the remote at the store by absolute path.
     dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
     dvc(dst, "pull", "-q", "-R", "data/raw")
-    tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs)
+    tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs, transfer)
     return dst
 
 

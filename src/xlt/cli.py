@@ -167,6 +167,90 @@ def check(ctx):
                f"{len(pairs)} task x language pair(s)")
 
 
+# ---------------------------------------------------------------- transfer
+seed_opt = click.option("--seed", type=int, required=True, help="one of transfer.seeds")
+
+
+@cli.group()
+def transfer():
+    """Cross-lingual transfer from English: shared label spaces, zero-shot, few-shot curves."""
+
+
+@transfer.command("data")
+@task_opt
+@lang_opt
+@click.pass_context
+def transfer_data(ctx, task, lang):
+    """data/prepared/<task>/<lang> in the shared label space: data/transfer/<task>/<lang>/."""
+    from xlt.transfer.data import prepare
+    from xlt.transfer.stages import data_dir
+    root = ctx.obj["root"]
+    r = prepare(task, lang, _params(ctx)["transfer"]["labels"], root / f"data/prepared/{task}/{lang}",
+                data_dir(root, task, lang))
+    click.echo(f"{task}/{lang}: " + ", ".join(f"{s} {c['kept']}/{c['read']}" for s, c in r["splits"].items()))
+
+
+@transfer.command("source")
+@task_opt
+@seed_opt
+@click.pass_context
+def transfer_source(ctx, task, seed):
+    """Train the English model of one seed (epoch chosen on English dev only)."""
+    from xlt.transfer.stages import train_source
+    info = train_source(_params(ctx), task, seed, ctx.obj["root"])
+    click.echo(f"{task}/en seed {seed}: trained on {info['train_examples']} in {info['train_seconds']}s; "
+               f"English dev {info['dev']}")
+
+
+@transfer.command("zeroshot")
+@task_opt
+@seed_opt
+@click.pass_context
+def transfer_zeroshot(ctx, task, seed):
+    """Score one English model on the en/hi/te test sets: metrics/transfer/zeroshot/<task>/seed<seed>.json."""
+    from xlt.transfer.stages import _brief, zeroshot
+    out = zeroshot(_params(ctx), task, seed, ctx.obj["root"])
+    for lang, s in out.items():
+        if isinstance(s, dict) and "n" in s:
+            click.echo(f"{task} seed {seed} {lang}: {_brief(task, s)}")
+
+
+@transfer.command("inlang")
+@task_opt
+@lang_opt
+@click.pass_context
+def transfer_inlang(ctx, task, lang):
+    """Score the in-language model on the shared space: metrics/transfer/inlang/<task>/<lang>.json."""
+    from xlt.transfer.stages import _brief, inlang
+    click.echo(f"{task}/{lang} in-language: {_brief(task, inlang(_params(ctx), task, lang, ctx.obj['root']))}")
+
+
+@transfer.command("fewshot")
+@task_opt
+@lang_opt
+@click.option("--k", "k", required=True, help="number of target training examples, or 'all'")
+@click.pass_context
+def transfer_fewshot(ctx, task, lang, k):
+    """Every arm and draw at one k: metrics/transfer/fewshot/<task>/<lang>/k<k>.json."""
+    from xlt.transfer.stages import fewshot
+    if k != "all" and not k.isdigit():
+        raise click.BadParameter(f"expected a number of examples or 'all', got {k!r}", param_hint="--k")
+    out = fewshot(_params(ctx), task, lang, k, ctx.obj["root"])
+    metric = "f1"
+    click.echo(f"{task}/{lang} k={k}: " + ", ".join(
+        f"{arm} {100 * out[arm][metric]['mean']:.1f}±{100 * out[arm][metric]['std']:.1f}"
+        for arm in out if isinstance(out[arm], dict) and metric in out[arm]))
+
+
+@transfer.command("report")
+@click.pass_context
+def transfer_report(ctx):
+    """reports/transfer.md, learning-curve plots (PNG + DVC plot data) and the gap table."""
+    from xlt.transfer.report import write_report
+    path = write_report(_params(ctx), ctx.obj["root"])
+    click.echo(f"wrote {path}")
+
+
 # ---------------------------------------------------------------- translation
 mt_lang_opt = click.option("--lang", type=click.Choice(("hi", "te")), required=True, help="target language")
 

@@ -378,6 +378,35 @@ _CLEAN = Section({"remove_urls": Bool(), "remove_emails": Bool(), "remove_handle
                   "remove_html": Bool(), "lowercase": Bool(), "min_tokens": Int(lo=0, strings=False),
                   "filter_test": Bool()})
 
+# transfer: the cross-lingual experiments (xlt.transfer).
+_K = ("10", "50", "100", "500", "1000", "all")   # k values with a declared budget
+_TRANSFER = Section({
+    "encoder": Str(),
+    "tasks": ListOf(OneOf(TASKS)),
+    "targets": ListOf(OneOf(("hi", "te"))),
+    "seeds": ListOf(Int(lo=0, strings=False)),
+    "labels": Section({
+        "sentiment": Section({"classes": ListOf(Str()), "neutral": OneOf(("drop", "threshold")),
+                              "neutral_threshold": Float(lo=0, hi=1)}, required=("classes", "neutral")),
+        "ner": Section({"types": ListOf(Str()), "map": MapOf(MapOf(Str()), keys=LANGS)},
+                       required=("types", "map"))}, required=TASKS),
+    "source": MapOf(Section(_TRAIN, required=("learning_rate", "batch_size", "epochs")), keys=TASKS),
+    "fewshot": Section({
+        "ks": ListOf(OneOf((10, 50, 100, 500, 1000, "all"))),
+        "arms": ListOf(OneOf(("sequential", "target", "joint", "embed-lr"))),
+        "entity_share": Float(lo=0, hi=1),
+        "sample_seed": Int(lo=0),
+        "learning_rate": MapOf(Float(positive=True), keys=TASKS),
+        "batch_size": Int(lo=1),
+        "joint": Section({"english": Int(lo=0)}, required=("english",)),
+        "embed_english": Int(lo=1),
+        "points": MapOf(Section({"draws": Int(lo=1), "epochs": Float(positive=True)},
+                                required=("draws", "epochs")), keys=_K),
+    }, required=("ks", "arms", "entity_share", "sample_seed", "learning_rate", "batch_size", "joint",
+                 "embed_english", "points")),
+    "bootstrap": Section({"samples": Int(lo=10), "seed": Int(lo=0)}, required=("samples", "seed")),
+}, required=("encoder", "tasks", "targets", "seeds", "labels", "source", "fewshot", "bootstrap"))
+
 SCHEMA = Section({
     "run": Section({"models": ListOf(Str()),
                     "tasks": ListOf(OneOf(TASKS)),
@@ -402,6 +431,7 @@ SCHEMA = Section({
                         "max_train_samples": Nullable(Int(lo=1, strings=False))},
                        required=("c1", "c2", "max_iterations"))}),
     "report": Section({"title": Str()}),
+    "transfer": _TRANSFER,
     "translation": Anything(),          # checked by xlt.translation.config.validate
     "demo": Anything(),                 # checked by xlt.demo.config.demo_config
 }, required=("run", "data", "preprocess", "encoders", "models", "baselines", "report"))
@@ -439,6 +469,7 @@ def _cross_references(p: dict, errs: list[str]) -> None:
                 d = DATASETS[name]
                 errs.append(f"data.datasets.{task}.{lang}: '{name}' is a {d['task']} dataset for "
                             f"{', '.join(d['langs'])}, not {task}/{lang} (fits: {', '.join(fit) or 'none'})")
+    _transfer_references(p, errs)
     ratios = data["ratios"]
     total = sum(float(v) for v in ratios.values())
     if abs(total - 1) > 1e-6:
@@ -453,6 +484,45 @@ def _cross_references(p: dict, errs: list[str]) -> None:
             errs.append(f"encoders.{name}.architecture: only used with source: random (source is '{source}'); "
                         f"remove it or set source: random")
 
+
+
+def _transfer_references(p: dict, errs: list[str]) -> None:
+    t = p.get("transfer")
+    if not t or not t["tasks"]:
+        return
+    run = p["run"]
+    if t["encoder"] not in run["models"]:
+        errs.append(f"transfer.encoder: '{t['encoder']}' is not in run.models, so its encoder is never built "
+                    f"(run.models: {', '.join(run['models'])})")
+    for task in t["tasks"]:
+        if task not in run["tasks"]:
+            errs.append(f"transfer.tasks: '{task}' is not in run.tasks, so its data is never prepared")
+        if task not in t["source"]:
+            errs.append(f"missing key 'transfer.source.{task}'")
+        if task not in t["fewshot"]["learning_rate"]:
+            errs.append(f"missing key 'transfer.fewshot.learning_rate.{task}'")
+    for lang in ["en"] + list(t["targets"]):
+        if lang not in run["langs"]:
+            errs.append(f"transfer: language '{lang}' is not in run.langs, so its data is never prepared")
+        if "ner" in t["tasks"] and lang not in t["labels"]["ner"]["map"]:
+            errs.append(f"missing key 'transfer.labels.ner.map.{lang}'")
+    for k in t["fewshot"]["ks"]:
+        if str(k) not in t["fewshot"]["points"]:
+            errs.append(f"transfer.fewshot.ks lists {k}, which has no budget at transfer.fewshot.points.\"{k}\"")
+    if not t["seeds"]:
+        errs.append("transfer.seeds: at least one seed is needed")
+    classes = t["labels"]["sentiment"]["classes"]
+    if len(classes) < 2:
+        errs.append("transfer.labels.sentiment.classes: at least two shared classes are needed")
+    if "neutral" in classes:
+        errs.append("transfer.labels.sentiment.classes: 'neutral' is not shared with SST-2 (binary); "
+                    "use neutral: threshold to score it")
+    types = set(t["labels"]["ner"]["types"])
+    for lang, m in t["labels"]["ner"]["map"].items():
+        for src, dst in m.items():
+            if dst not in types:
+                errs.append(f"transfer.labels.ner.map.{lang}.{src}: '{dst}' is not one of transfer.labels.ner.types "
+                            f"({', '.join(sorted(types))})")
 
 # --------------------------------------------------------------------------- raw data
 

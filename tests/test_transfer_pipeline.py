@@ -1,0 +1,51 @@
+"""Integration: one tiny curve point end to end through `dvc repro` on a copy of the repository
+(English and Telugu sentiment, the tiny random encoder, one seed, one draw at k = 10), and a
+changed few-shot budget reruns only the few-shot point and the report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from dvc_helpers import dvc, tiny_repo_copy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory) -> Path:
+    return tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["en", "te"],
+                          transfer=["sentiment"])
+
+
+def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
+    out = dvc(repo_copy, "repro")
+    zs = json.loads((repo_copy / "metrics/transfer/zeroshot/sentiment/seed1.json").read_text())
+    assert set(zs) >= {"en", "te", "selection", "vocabulary"}
+    assert zs["te"]["n"] == len((repo_copy / "data/transfer/sentiment/te/test.jsonl").read_text().splitlines())
+    assert zs["vocabulary"]["te"]["unk_trimmed"] <= zs["vocabulary"]["te"]["unk_full"]
+    few = json.loads((repo_copy / "metrics/transfer/fewshot/sentiment/te/k10.json").read_text())
+    for arm in ("sequential", "target", "joint", "embed-lr"):
+        assert len(few[arm]["runs"]) == 1, (arm, out)
+    assert few["k_sentences"] == 10
+    report = (repo_copy / "reports/transfer.md").read_text()
+    assert "Zero-shot" in report and "Transfer gap" in report
+    assert (repo_copy / "reports/figures/transfer/sentiment.png").stat().st_size > 1000
+    rows = json.loads((repo_copy / "plots/transfer/curves/sentiment-te.json").read_text())
+    assert [r["k"] for r in rows] == [0, 10]
+    assert "up to date" in dvc(repo_copy, "status").lower()
+    assert "metrics/transfer/fewshot/sentiment/te/k10.json" in dvc(repo_copy, "metrics", "show", "--json")
+
+
+def test_changing_one_budget_reruns_only_its_point(repo_copy):
+    yaml = YAML()
+    path = repo_copy / "params.yaml"
+    p = yaml.load(path.read_text())
+    p["transfer"]["fewshot"]["points"]["10"]["epochs"] = 3
+    p["transfer"]["fewshot"]["points"]["100"]["epochs"] = 4     # not in ks: nothing depends on it
+    with path.open("w") as f:
+        yaml.dump(p, f)
+    status = json.loads(dvc(repo_copy, "status", "--json"))
+    assert set(status) == {"transfer-fewshot@sentiment-te-10", "transfer-report"}, status
