@@ -127,6 +127,7 @@ def tiny_sentiment_root(root: Path, n_train: int, batch: int, epochs: int) -> Pa
     yaml = YAML()
     p = yaml.load((REPO / "params.yaml").read_text())
     p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
+    p["transfer"]["tasks"] = []
     p["models"]["tiny-random"]["sentiment"].update(
         epochs=epochs, batch_size=batch, learning_rate=3e-3, max_train_samples=None, max_eval_samples=None)
     with (root / "params.yaml").open("w") as f:

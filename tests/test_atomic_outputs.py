@@ -59,6 +59,7 @@ def base(tmp_path_factory) -> Path:
     yaml = YAML()
     p = yaml.load((REPO / "params.yaml").read_text())
     p["run"].update(models=["tiny-random"], tasks=["sentiment"], langs=["te"])
+    p["transfer"]["tasks"] = []
     p["models"]["tiny-random"]["sentiment"].update(epochs=1, batch_size=8, max_train_samples=None,
                                                     max_eval_samples=None, freeze_embeddings=True)
     with (root / "params.yaml").open("w") as f:

@@ -19,7 +19,9 @@ def real():
 @pytest.fixture
 def raw():
     """params.yaml as plain data, to be modified and written to tmp_path."""
-    return YAML(typ="safe").load(PARAMS.read_text(encoding="utf-8"))
+    data = YAML(typ="safe").load(PARAMS.read_text(encoding="utf-8"))
+    data["transfer"]["tasks"] = []   # these tests change run.*; the transfer tests set their own
+    return data
 
 
 def write(tmp_path, data) -> Path:
@@ -522,3 +524,48 @@ def test_main_prints_one_line_for_params_error(tmp_path, raw, monkeypatch, capsy
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "run.lang: unknown key: did you mean 'langs'?" in err
+
+
+# ---------------------------------------------------------------- transfer
+
+
+@pytest.fixture
+def with_transfer(raw):
+    raw["transfer"]["tasks"] = ["sentiment", "ner"]
+    return raw
+
+
+def test_real_transfer_section_is_valid(with_transfer, tmp_path):
+    params.load(write(tmp_path, with_transfer))
+
+
+def test_transfer_needs_its_languages_tasks_and_encoder_in_run(with_transfer, tmp_path):
+    with_transfer["run"]["langs"] = ["en", "hi"]
+    assert "transfer: language 'te' is not in run.langs" in load_error(tmp_path, with_transfer)
+    with_transfer["run"]["langs"] = ["en", "hi", "te"]
+    with_transfer["run"]["models"] = ["mbert"]
+    assert "transfer.encoder: 'me5-small' is not in run.models" in load_error(tmp_path, with_transfer)
+
+
+def test_transfer_k_needs_a_budget_and_types_must_be_shared(with_transfer, tmp_path):
+    with_transfer["transfer"]["fewshot"]["ks"] = [10, 50]
+    del with_transfer["transfer"]["fewshot"]["points"]["50"]
+    with_transfer["transfer"]["labels"]["ner"]["map"]["hi"]["NEN"] = "NUM"
+    msg = "\n".join(params.problems(with_transfer))
+    assert 'transfer.fewshot.ks lists 50, which has no budget' in msg
+    assert "transfer.labels.ner.map.hi.NEN: 'NUM' is not one of transfer.labels.ner.types" in msg
+
+
+def test_transfer_unknown_keys_and_choices(with_transfer, tmp_path):
+    with_transfer["transfer"]["labels"]["sentiment"]["neutral"] = "keep"
+    with_transfer["transfer"]["fewshot"]["arms"] = ["sequental"]
+    with_transfer["transfer"]["fewshot"]["draw"] = 3
+    msg = "\n".join(params.problems(with_transfer))
+    assert "transfer.labels.sentiment.neutral: unknown value 'keep'" in msg
+    assert "did you mean 'sequential'" in msg
+    assert "transfer.fewshot.draw: unknown key" in msg
+
+
+def test_neutral_is_not_a_shared_class(with_transfer):
+    with_transfer["transfer"]["labels"]["sentiment"]["classes"] = ["negative", "neutral", "positive"]
+    assert "'neutral' is not shared with SST-2" in "\n".join(params.problems(with_transfer))

@@ -493,17 +493,19 @@ def _transfer_references(p: dict, errs: list[str]) -> None:
     run = p["run"]
     if t["encoder"] not in run["models"]:
         errs.append(f"transfer.encoder: '{t['encoder']}' is not in run.models, so its encoder is never built "
-                    f"(run.models: {', '.join(run['models'])})")
+                    f"(run.models: {', '.join(run['models'])}; transfer.tasks: [] leaves the transfer stages out)")
     for task in t["tasks"]:
         if task not in run["tasks"]:
-            errs.append(f"transfer.tasks: '{task}' is not in run.tasks, so its data is never prepared")
+            errs.append(f"transfer.tasks: '{task}' is not in run.tasks, so its data is never prepared "
+                        f"(add it, or remove it from transfer.tasks)")
         if task not in t["source"]:
             errs.append(f"missing key 'transfer.source.{task}'")
         if task not in t["fewshot"]["learning_rate"]:
             errs.append(f"missing key 'transfer.fewshot.learning_rate.{task}'")
     for lang in ["en"] + list(t["targets"]):
         if lang not in run["langs"]:
-            errs.append(f"transfer: language '{lang}' is not in run.langs, so its data is never prepared")
+            errs.append(f"transfer: language '{lang}' is not in run.langs, so its data is never prepared "
+                        f"(add it, or set transfer.tasks: [] to leave the transfer stages out)")
         if "ner" in t["tasks"] and lang not in t["labels"]["ner"]["map"]:
             errs.append(f"missing key 'transfer.labels.ner.map.{lang}'")
     for k in t["fewshot"]["ks"]:
