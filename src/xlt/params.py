@@ -398,14 +398,16 @@ _TRANSFER = Section({
         "sample_seed": Int(lo=0),
         "learning_rate": MapOf(Float(positive=True), keys=TASKS),
         "batch_size": Int(lo=1),
+        "bf16": Bool(strings=True),
         "joint": Section({"english": Int(lo=0)}, required=("english",)),
         "embed_english": Int(lo=1),
         "points": MapOf(Section({"draws": Int(lo=1), "epochs": Float(positive=True)},
                                 required=("draws", "epochs")), keys=_K),
-    }, required=("ks", "arms", "entity_share", "sample_seed", "learning_rate", "batch_size", "joint",
+    }, required=("ks", "arms", "entity_share", "sample_seed", "learning_rate", "batch_size", "bf16", "joint",
                  "embed_english", "points")),
     "bootstrap": Section({"samples": Int(lo=10), "seed": Int(lo=0)}, required=("samples", "seed")),
-}, required=("encoder", "tasks", "targets", "seeds", "labels", "source", "fewshot", "bootstrap"))
+    "predict_bf16": Bool(strings=True),
+}, required=("encoder", "tasks", "targets", "seeds", "labels", "source", "fewshot", "bootstrap", "predict_bf16"))
 
 SCHEMA = Section({
     "run": Section({"models": ListOf(Str()),

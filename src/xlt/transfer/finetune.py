@@ -35,6 +35,7 @@ class Budget:
     max_length: int = 128
     freeze_embeddings: bool = True   # the multilingual vocabulary stays aligned across languages
     dropout: float = 0.1
+    bf16: bool = False               # bfloat16 autocast (see params.yaml: measured on this CPU)
 
 
 def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: float = 0.1):
@@ -76,16 +77,18 @@ def finetune(model, tokenizer, task_name: str, records: list[dict], budget: Budg
             per_device_train_batch_size=budget.batch_size, weight_decay=budget.weight_decay,
             warmup_steps=budget.warmup_ratio, save_strategy="no", eval_strategy="no",
             train_sampling_strategy="group_by_length", logging_steps=50, report_to="none",
-            seed=seed, data_seed=seed, dataloader_num_workers=0, disable_tqdm=True, use_cpu=True)
+            seed=seed, data_seed=seed, dataloader_num_workers=0, disable_tqdm=True, use_cpu=True,
+            bf16=budget.bf16)
         Trainer(model=model, args=args, train_dataset=ds, data_collator=task.collator(tokenizer),
                 processing_class=tokenizer).train()
     model.eval()
     return model
 
 
-def _outputs(model, tokenizer, task_name: str, records: list[dict], batch_size: int = 64) -> list:
+def _outputs(model, tokenizer, task_name: str, records: list[dict], batch_size: int = 64,
+             bf16: bool = False) -> list:
     """Per record: sentence logits (sentiment) or word-level tags (NER), in the records' order.
-    Batches are sorted by length so that padding is minimal."""
+    Batches are sorted by length so that padding is minimal; `bf16`: bfloat16 autocast."""
     task = tasks.get(task_name)
     label2id = model.config.label2id
     id2label = {int(k): v for k, v in model.config.id2label.items()}
@@ -97,7 +100,7 @@ def _outputs(model, tokenizer, task_name: str, records: list[dict], batch_size: 
     collate = task.collator(tokenizer)
     out: list = [None] * len(records)
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(order), batch_size):
             rows = [encoded[j] for j in range(start, min(start + batch_size, len(order)))]
             batch = collate(rows)
@@ -113,11 +116,11 @@ def _outputs(model, tokenizer, task_name: str, records: list[dict], batch_size: 
     return out
 
 
-def predict(model, tokenizer, task_name: str, space, lang: str, records: list[dict]) -> list:
+def predict(model, tokenizer, task_name: str, space, lang: str, records: list[dict], bf16: bool = False) -> list:
     """Predictions in the shared space. Sentiment: argmax over the shared classes (neutral below
     the threshold under that policy). NER: a model trained on the shared space predicts it
     directly; an in-language model's spans are mapped with the language's mapping, like its gold."""
-    raw = _outputs(model, tokenizer, task_name, records)
+    raw = _outputs(model, tokenizer, task_name, records, bf16=bf16)
     labels = [model.config.id2label[i] for i in sorted(model.config.id2label, key=int)]
     if task_name == "sentiment":
         assert isinstance(space, SentimentSpace)

@@ -99,7 +99,7 @@ def curve_points(root: Path, p: dict, task: str, lang: str) -> list[dict]:
     if zs:
         m, s = _mean_std([x["f1"] for x in zs])
         vals = [x["f1"] for x in zs]
-        points.append({"k": "0", "sequential": (m, s, min(vals), max(vals)), "joint": (m, s, min(vals), max(vals))})
+        points.append({"k": "0", "sequential": (m, s, min(vals), max(vals))})
     for k in t["fewshot"]["ks"]:
         m = _read(root / f"metrics/transfer/fewshot/{task}/{lang}/k{k}.json")
         if m is None:

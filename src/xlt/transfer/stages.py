@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from xlt import io
-from xlt.params import ParamsError, TrainConfig, _cast
+from xlt.params import ParamsError, TrainConfig, _bool, _cast
 from xlt.transfer import finetune, sampling, scores
 from xlt.transfer.labels import NEUTRAL, NerSpace, space_from_params
 
@@ -62,8 +62,9 @@ def score(task: str, space, gold: list, pred: list, boot: dict) -> dict:
     return s
 
 
-def evaluate_on(model, tokenizer, task: str, space, lang: str, records: list[dict], boot: dict) -> dict:
-    pred = finetune.predict(model, tokenizer, task, space, lang, records)
+def evaluate_on(model, tokenizer, task: str, space, lang: str, records: list[dict], boot: dict,
+                bf16: bool = False) -> dict:
+    pred = finetune.predict(model, tokenizer, task, space, lang, records, bf16=bf16)
     return score(task, space, finetune.gold(task, records), pred, boot)
 
 
@@ -103,9 +104,10 @@ def zeroshot(p: dict, task: str, seed: int, root: Path) -> dict:
     out: dict = {}
     for lang in _langs(p):
         records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
-        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"])
+        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bool(t["predict_bf16"]))
         log.info("zero-shot %s seed %s %s: %s", task, seed, lang, _brief(task, out[lang]))
-    out["selection"] = {"rule": "English dev", "dev": info["dev"], "checkpoint": info["best_checkpoint"]}
+    dev = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
+    out["selection"] = {"rule": "English dev", "dev": dev, "checkpoint": info["best_checkpoint"]}
     out["vocabulary"] = vocabulary_check(p, root, task)
     io.write_json(Path(root) / f"metrics/transfer/zeroshot/{task}/seed{seed}.json", out)
     return out
@@ -122,7 +124,7 @@ def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
         raise FileNotFoundError(f"{model_dir}: no in-language model; run `dvc repro train@{t['encoder']}-{task}-{lang}`")
     model, tokenizer, _ = finetune.load(task, model_dir, None)
     records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
-    out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"])
+    out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bool(t["predict_bf16"]))
     out["model"] = str(model_dir)
     io.write_json(Path(root) / f"metrics/transfer/inlang/{task}/{lang}.json", out)
     return out
@@ -210,7 +212,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     draws = int(point["draws"])
     seeds = [int(s) for s in t["seeds"]]
     budget = finetune.Budget(learning_rate=float(fs["learning_rate"][task]), epochs=float(point["epochs"]),
-                             batch_size=int(fs["batch_size"]))
+                             batch_size=int(fs["batch_size"]), bf16=_bool(fs["bf16"]))
     space_labels = list(space.classes) if task == "sentiment" else space.labels()
     pre = pretrained_dir(root, p)
     joint = fs["joint"]
@@ -219,6 +221,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     if "sequential" in arms:
         inputs += [source_dir(root, task, s) for s in seeds[:draws]]
     settings = {"k": str(k), "point": point, "arms": arms, "fewshot": {x: fs[x] for x in fs if x != "points"},
+                "predict_bf16": t["predict_bf16"],
                 "seeds": seeds, "labels": t["labels"][task], "bootstrap": t["bootstrap"]}
     fingerprint = hashlib.sha256(json.dumps([settings, _digest(inputs)], sort_keys=True, default=str)
                                  .encode()).hexdigest()[:16]
@@ -266,7 +269,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
                 torch.manual_seed(seed)
                 model, tokenizer, _ = finetune.load(task, init, space_labels)
                 finetune.finetune(model, tokenizer, task, data, b, seed)
-                s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"])
+                s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"], _bool(t["predict_bf16"]))
             run = {"draw": d, "arm": arm, "sample_seed": seed, "k_sentences": len(sample), "k_entities": k_entities,
                    "scores": _headline(task, s), "ci95": s["ci95"], "seconds": round(time.time() - start, 1)}
             with runs_path.open("a", encoding="utf-8") as f:
