@@ -33,8 +33,9 @@ def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
     report = (repo_copy / "reports/transfer.md").read_text()
     assert "Zero-shot" in report and "Transfer gap" in report
     assert (repo_copy / "reports/figures/transfer/sentiment.png").stat().st_size > 1000
-    rows = json.loads((repo_copy / "plots/transfer/curves/sentiment-te.json").read_text())
+    rows = json.loads((repo_copy / "plots/transfer/curves/sentiment-te/sequential.json").read_text())
     assert [r["k"] for r in rows] == [0, 10]
+    assert [r["k"] for r in json.loads((repo_copy / "plots/transfer/curves/sentiment-te/target.json").read_text())] == [10]
     assert "up to date" in dvc(repo_copy, "status").lower()
     assert "metrics/transfer/fewshot/sentiment/te/k10.json" in dvc(repo_copy, "metrics", "show", "--json")
 

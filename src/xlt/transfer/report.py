@@ -135,13 +135,17 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
 
 
 def _plot_data(root: Path, p: dict, task: str, lang: str) -> None:
-    """DVC plot rows (x = k, one column per arm: the mean over draws)."""
-    rows = []
+    """DVC plot rows, one file per arm (plots/transfer/curves/<task>-<lang>/<arm>.json: k and the
+    mean score over draws), so that dvc.yaml can draw the arms as lines of one plot."""
+    folder = root / f"plots/transfer/curves/{task}-{lang}"
+    rows: dict[str, list] = {}
     for r in curve_points(root, p, task, lang):
-        row = {"k": int(r["k"]) if r["k"] != "all" else -1}
-        row.update({a: round(100 * r[a][0], 2) for a in ARM_NAMES if a in r})
-        rows.append(row)
-    io.write_json(root / f"plots/transfer/curves/{task}-{lang}.json", rows)
+        for arm in ARM_NAMES:
+            if arm in r:
+                rows.setdefault(arm, []).append({"k": int(r["k"]) if r["k"] != "all" else -1,
+                                                 "f1": round(100 * r[arm][0], 2)})
+    for arm, arm_rows in rows.items():
+        io.write_json(folder / f"{arm}.json", arm_rows)
 
 
 def _figure(root: Path, p: dict, task: str) -> Path:
