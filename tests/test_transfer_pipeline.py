@@ -30,12 +30,12 @@ def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
     for arm in ("sequential", "target", "joint", "embed-lr"):
         assert len(few[arm]["runs"]) == 1, (arm, out)
     assert few["k_sentences"] == 10
-    report = (repo_copy / "reports/transfer.md").read_text()
+    report = (repo_copy / "reports/transfer/sentiment.md").read_text()
     assert "Zero-shot" in report and "Transfer gap" in report
-    assert (repo_copy / "reports/figures/transfer/sentiment.png").stat().st_size > 1000
-    rows = json.loads((repo_copy / "plots/transfer/curves/sentiment-te/sequential.json").read_text())
-    assert [r["k"] for r in rows] == [0, 10]
-    assert [r["k"] for r in json.loads((repo_copy / "plots/transfer/curves/sentiment-te/target.json").read_text())] == [10]
+    assert (repo_copy / "reports/transfer/sentiment.png").stat().st_size > 1000
+    curves = repo_copy / "plots/transfer/curves/sentiment/te"
+    assert [r["k"] for r in json.loads((curves / "sequential.json").read_text())] == [0, 10]
+    assert [r["k"] for r in json.loads((curves / "target.json").read_text())] == [10]
     assert "up to date" in dvc(repo_copy, "status").lower()
     assert "metrics/transfer/fewshot/sentiment/te/k10.json" in dvc(repo_copy, "metrics", "show", "--json")
 
@@ -49,4 +49,4 @@ def test_changing_one_budget_reruns_only_its_point(repo_copy):
     with path.open("w") as f:
         yaml.dump(p, f)
     status = json.loads(dvc(repo_copy, "status", "--json"))
-    assert set(status) == {"transfer-fewshot@sentiment-te-10", "transfer-report"}, status
+    assert set(status) == {"transfer-fewshot@sentiment-te-10", "transfer-report@sentiment"}, status

@@ -243,11 +243,12 @@ def transfer_fewshot(ctx, task, lang, k):
 
 
 @transfer.command("report")
+@task_opt
 @click.pass_context
-def transfer_report(ctx):
-    """reports/transfer.md, learning-curve plots (PNG + DVC plot data) and the gap table."""
+def transfer_report(ctx, task):
+    """reports/transfer/<task>.md: tables, the gap, learning curves (PNG + DVC plot data)."""
     from xlt.transfer.report import write_report
-    path = write_report(_params(ctx), ctx.obj["root"])
+    path = write_report(_params(ctx), ctx.obj["root"], task)
     click.echo(f"wrote {path}")
 
 

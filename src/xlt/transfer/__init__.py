@@ -7,5 +7,5 @@ data.py      data/prepared/<task>/<lang> -> data/transfer/<task>/<lang> (mapped,
 finetune.py  fixed-budget fine-tuning (no target dev set) and prediction with label-space rules
 embed.py     the near-free baseline: logistic regression on frozen sentence embeddings
 stages.py    the DVC stages: source models, zero-shot, few-shot curves, in-language on the shared space
-report.py    reports/transfer.md, learning-curve plots and the gap table
+report.py    reports/transfer/<task>.md: tables, learning-curve plots and the gap
 """

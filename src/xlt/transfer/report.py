@@ -1,5 +1,5 @@
-"""reports/transfer.md, the learning-curve figures (reports/figures/transfer/<task>.png) and their
-DVC plot data (plots/transfer/curves/<task>-<lang>.json), from metrics/transfer/.
+"""reports/transfer/<task>.md, its learning-curve figure (reports/transfer/<task>.png) and the curves'
+DVC plot data (plots/transfer/curves/<task>/<lang>/<arm>.json), from metrics/transfer/.
 
 Everything shown is read from the metrics files; a missing file is shown as "not run".
 """
@@ -135,9 +135,9 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
 
 
 def _plot_data(root: Path, p: dict, task: str, lang: str) -> None:
-    """DVC plot rows, one file per arm (plots/transfer/curves/<task>-<lang>/<arm>.json: k and the
+    """DVC plot rows, one file per arm (plots/transfer/curves/<task>/<lang>/<arm>.json: k and the
     mean score over draws), so that dvc.yaml can draw the arms as lines of one plot."""
-    folder = root / f"plots/transfer/curves/{task}-{lang}"
+    folder = root / f"plots/transfer/curves/{task}/{lang}"
     rows: dict[str, list] = {}
     for r in curve_points(root, p, task, lang):
         for arm in ARM_NAMES:
@@ -186,7 +186,7 @@ def _figure(root: Path, p: dict, task: str) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path = root / f"reports/figures/transfer/{task}.png"
+    path = root / f"reports/transfer/{task}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -195,10 +195,10 @@ def _figure(root: Path, p: dict, task: str) -> Path:
     return path
 
 
-def _gap_table(root: Path, p: dict, refs: dict) -> list[str]:
+def _gap_table(root: Path, p: dict, refs: dict, tasks: list[str]) -> list[str]:
     lines = ["| task | target | English (zero-shot models) | target zero-shot | gap | best few-shot (k, arm) | gap after few-shot |",
              "|---|---|---:|---:|---:|---|---:|"]
-    for task in p["transfer"]["tasks"]:
+    for task in tasks:
         zs = zeroshot_rows(root, p, task)
         en = [x["f1"] for x in zs.get("en", [])]
         for lang in p["transfer"]["targets"]:
@@ -220,16 +220,16 @@ def _gap_table(root: Path, p: dict, refs: dict) -> list[str]:
                          f"{few} | {gap_few} |")
     lines += ["", "Published gaps for scale (other data and models; English score minus target score):", "",
               "| system | task | data | en | hi (gap) | te (gap) | source |", "|---|---|---|---:|---:|---:|---|"]
-    for g in refs.get("transfer_gaps", []):
+    for g in (g for g in refs.get("transfer_gaps", []) if g["task"] in tasks):
         cells = [f"{g[x]:.1f} ({g['en'] - g[x]:.1f})" if x in g else "—" for x in ("hi", "te")]
         lines.append(f"| {g['system']} | {g['task']} | {g['data']} | {g['en']:.1f} | {cells[0]} | {cells[1]} | {g['source']} |")
     return lines
 
 
-def _data_table(root: Path, p: dict) -> list[str]:
+def _data_table(root: Path, p: dict, tasks: list[str]) -> list[str]:
     lines = ["| task | language | train | dev | test | dropped (neutral) | sentences with an entity (train / test) | entities in test after mapping |",
              "|---|---|---:|---:|---:|---|---:|---|"]
-    for task in p["transfer"]["tasks"]:
+    for task in tasks:
         for lang in ["en"] + list(p["transfer"]["targets"]):
             r = _read(root / f"data/transfer/{task}/{lang}/report.json")
             if r is None:
@@ -246,10 +246,10 @@ def _data_table(root: Path, p: dict) -> list[str]:
     return lines
 
 
-def _findings(root: Path, p: dict) -> list[str]:
+def _findings(root: Path, p: dict, tasks: list[str]) -> list[str]:
     """Sentences computed from the numbers (what a reader should take away)."""
     out = []
-    for task in p["transfer"]["tasks"]:
+    for task in tasks:
         zs = zeroshot_rows(root, p, task)
         for lang in p["transfer"]["targets"]:
             tgt = zs.get(lang, [])
@@ -272,53 +272,50 @@ def _findings(root: Path, p: dict) -> list[str]:
     return out
 
 
-def write_report(p: dict, root: Path = Path(".")) -> Path:
+def write_report(p: dict, root: Path, task: str) -> Path:
     root = Path(root)
     refs = YAML(typ="safe").load((root / "references/published.yaml").read_text(encoding="utf-8"))
     t = p["transfer"]
     lab = t["labels"]
-    out = ["# Cross-lingual transfer from English to Hindi and Telugu", "",
-           "Written by `dvc repro transfer-report` from `metrics/transfer/`. Scores in percent on the label space "
-           f"both sides share: sentiment {{{', '.join(lab['sentiment']['classes'])}}} (neutral target items: "
-           f"`{lab['sentiment']['neutral']}`), NER {'/'.join(lab['ner']['types'])} (other types set to O on both "
-           "sides, after spans are decoded). Sentiment is scored by macro-F1 (accuracy and the majority class "
-           "beside it), NER by strict entity F1 (seqeval) and overlap F1 (same type, spans overlap). "
-           "95% intervals resample the test items (bootstrap).", ""]
-    if not t["tasks"]:
-        out.append("No transfer task configured (`transfer.tasks` is empty).")
-    out += ["## What the numbers say", ""] + _findings(root, p) + [""]
-    for task in t["tasks"]:
-        out += [f"## Zero-shot: {TASK_NAMES[task]}", "", "English models applied unchanged to each test set.", ""]
-        out += _zeroshot_table(root, p, task) + [""]
+    tasks = [task]
+    space = (f"{{{', '.join(lab['sentiment']['classes'])}}} (neutral target items: `{lab['sentiment']['neutral']}`), "
+             "scored by macro-F1 with accuracy and the majority class beside it" if task == "sentiment" else
+             f"{'/'.join(lab['ner']['types'])} (other types set to O on both sides, after spans are decoded), "
+             "scored by strict entity F1 (seqeval) and overlap F1 (same type, spans overlap)")
+    out = [f"# Cross-lingual transfer from English: {TASK_NAMES[task]}", "",
+           f"Written by `dvc repro transfer-report@{task}` from `metrics/transfer/`. Scores in percent on the label "
+           f"space both sides share: {space}. 95% intervals resample the test items (bootstrap).", ""]
+    out += ["## What the numbers say", ""] + _findings(root, p, tasks) + [""]
+    out += [f"## Zero-shot", "", "English models applied unchanged to each test set.", ""]
+    out += _zeroshot_table(root, p, task) + [""]
     out += ["## Few-shot learning curves", "",
             "Mean ± standard deviation over draws (min–max). k = 0 is the zero-shot model; every draw is nested "
-            "(the 10-shot sample lies inside the 100-shot one) and stratified (class-balanced sentiment; "
-            f"{100 * float(t['fewshot']['entity_share']):.0f}% of NER sentences hold an entity). One fixed budget per k "
-            "(`transfer.fewshot.points`), no target dev set. Every point is scored on the full test set.", ""]
-    for task in t["tasks"]:
-        out.append(f"![{task} learning curves](figures/transfer/{task}.png)")
-        out.append("")
-        for lang in t["targets"]:
-            out += [f"### {TASK_NAMES[task]}: {LANG_NAMES[lang]}", ""] + _curve_table(root, p, task, lang) + [""]
-            _plot_data(root, p, task, lang)
-        _figure(root, p, task)
+            "(the 10-shot sample lies inside the 100-shot one) and stratified (" +
+            ("class-balanced" if task == "sentiment" else
+             f"{100 * float(t['fewshot']['entity_share']):.0f}% of the sentences hold an entity") +
+            "). One fixed budget per k (`transfer.fewshot.points`), no target dev set. Every point is scored on "
+            "the full test set.", "", f"![{task} learning curves]({task}.png)", ""]
+    for lang in t["targets"]:
+        out += [f"### {LANG_NAMES[lang]}", ""] + _curve_table(root, p, task, lang) + [""]
+        _plot_data(root, p, task, lang)
+    _figure(root, p, task)
     out += ["## In-language models on the shared space", "",
             "The main pipeline's models (trained on each dataset's own label set, all training data), scored "
-            "like the transfer rows: sentiment by argmax over the shared classes, NER spans mapped like the gold.", "",
-            "| task | language | score (macro-F1 / strict F1) | accuracy or overlap F1 | 95% CI |", "|---|---|---:|---:|---|"]
-    for task in t["tasks"]:
-        for lang in ["en"] + list(t["targets"]):
-            m = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
-            if m is None:
-                out.append(f"| {task} | {LANG_NAMES[lang]} | not run | | |")
-                continue
-            second = m["accuracy"] if task == "sentiment" else m["overlap"]["f1"]
-            out.append(f"| {task} | {LANG_NAMES[lang]} | {_pct(m['f1'])} | {_pct(second)} | "
-                       f"{_pct(m['ci95']['f1'][0])}–{_pct(m['ci95']['f1'][1])} |")
+            "like the transfer rows: " + ("argmax over the shared classes." if task == "sentiment" else
+                                          "spans mapped like the gold."), "",
+            "| language | score (macro-F1 / strict F1) | accuracy or overlap F1 | 95% CI |", "|---|---:|---:|---|"]
+    for lang in ["en"] + list(t["targets"]):
+        m = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+        if m is None:
+            out.append(f"| {LANG_NAMES[lang]} | not run | | |")
+            continue
+        second = m["accuracy"] if task == "sentiment" else m["overlap"]["f1"]
+        out.append(f"| {LANG_NAMES[lang]} | {_pct(m['f1'])} | {_pct(second)} | "
+                   f"{_pct(m['ci95']['f1'][0])}–{_pct(m['ci95']['f1'][1])} |")
     out += ["", "## Transfer gap (XTREME style)", "",
             "English score minus target score of the same zero-shot models, on the same label space.", ""]
-    out += _gap_table(root, p, refs) + [""]
-    out += ["## Data in the shared label space", ""] + _data_table(root, p) + [""]
-    path = root / "reports/transfer.md"
+    out += _gap_table(root, p, refs, tasks) + [""]
+    out += ["## Data in the shared label space", ""] + _data_table(root, p, tasks) + [""]
+    path = root / f"reports/transfer/{task}.md"
     io.write_text(path, "\n".join(out))
     return path
