@@ -262,7 +262,15 @@ def _findings(root: Path, p: dict, tasks: list[str]) -> list[str]:
                 bits.append(f"(majority class {100 * tgt[0]['majority']['f1']:.1f} macro-F1)")
             else:
                 bits.append(f"(overlap F1 {100 * np.mean([x['overlap']['f1'] for x in tgt]):.1f}: "
-                            f"{100 * (np.mean([x['overlap']['f1'] for x in tgt]) - z):.1f} points are boundary conventions)")
+                            f"{100 * (np.mean([x['overlap']['f1'] for x in tgt]) - z):.1f} points are boundary conventions;")
+                # Where transfer fails: the weakest type, with what one entity of it is worth.
+                per = {ty: np.mean([x["per_type"].get(ty, {}).get("f1", 0.0) for x in tgt])
+                       for ty in tgt[0]["per_type"]}
+                if per:
+                    weak = min(per, key=per.get)
+                    n = tgt[0]["per_type"][weak]["support"]
+                    bits.append(f"weakest type {weak}: F1 {100 * per[weak]:.1f} on {n} entities, one of which is worth "
+                                f"{100 / max(n, 1):.1f} points of its recall)")
             for k in ("10", "100", "1000"):
                 r = pts.get(k)
                 if r and "sequential" in r and "target" in r:
