@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from xlt import io, params
+from xlt.evaluate import gold_of
 from xlt.transfer import finetune, stages
 from xlt.transfer.labels import space_from_params
 
@@ -41,7 +42,7 @@ def main() -> None:
     out = {"cpu": cpu, "flags": cpu_flags(), "threads": torch.get_num_threads(), "results": []}
     for task in p["transfer"]["tasks"]:
         space = space_from_params(task, p["transfer"]["labels"])
-        model, tok, _ = finetune.load(task, stages.source_dir(Path("."), task, args.seed), None)
+        model, tok = finetune.load(task, stages.source_dir(Path("."), task, args.seed), None)
         for lang in p["transfer"]["targets"]:
             records = io.read_jsonl(stages.data_dir(Path("."), task, lang) / "test.jsonl")
             row = {"task": task, "lang": lang, "n": len(records)}
@@ -50,7 +51,7 @@ def main() -> None:
                 start = time.perf_counter()
                 preds[name] = finetune.predict(model, tok, task, space, lang, records, bf16=bf16)
                 row[f"{name}_seq_per_s"] = round(len(records) / (time.perf_counter() - start), 1)
-                row[f"{name}_score"] = round(100 * stages.score(task, space, finetune.gold(task, records),
+                row[f"{name}_score"] = round(100 * stages.score(task, space, gold_of(task, records),
                                                                 preds[name], {"samples": 10, "seed": 0})["f1"], 2)
             row["differing_predictions"] = sum(a != b for a, b in zip(preds["fp32"], preds["bf16"]))
             out["results"].append(row)

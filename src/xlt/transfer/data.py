@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from xlt import io
-from xlt.transfer.labels import NEUTRAL, NerSpace, SentimentSpace, spans
+from xlt.transfer.labels import NerSpace, SentimentSpace, spans
 
 SPLITS = ("train", "dev", "test")
 
@@ -22,7 +22,7 @@ def map_records(task: str, space, lang: str, records: list[dict], split: str) ->
         kept, dropped = [], Counter()
         for r in records:
             label = r["label"]
-            keep = label in space.classes or (split == "test" and label == NEUTRAL and space.keep_gold(label))
+            keep = label in space.classes or (split == "test" and space.keep_gold(label))
             if keep:
                 kept.append(r)
             else:

@@ -8,20 +8,18 @@ prediction is a plain length-sorted batch loop under `torch.inference_mode` (no 
 """
 from __future__ import annotations
 
-import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer, Trainer, TrainingArguments
+from transformers import AutoConfig, AutoTokenizer, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
 from xlt import tasks
 from xlt.transfer.labels import NerSpace, SentimentSpace, map_spans
 
-log = logging.getLogger(__name__)
 PREDICT_MAX_LENGTH = 512     # whole sentences: truncation would hide errors
 
 
@@ -39,8 +37,8 @@ class Budget:
 
 
 def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: float = 0.1):
-    """(model, tokenizer, labels). From a fine-tuned model (a source model) its own head and labels
-    are kept; from a bare encoder a new head is made for `labels`."""
+    """(model, tokenizer). From a fine-tuned model (a source model) its own head and labels are
+    kept; from a bare encoder a new head is made for `labels`."""
     task = tasks.get(task_name)
     init_dir = Path(init_dir)
     if not (init_dir / "config.json").exists():
@@ -49,7 +47,6 @@ def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: floa
     prev = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()       # "newly initialized" heads are expected here
     try:
-        from transformers import AutoConfig
         config = AutoConfig.from_pretrained(init_dir)
         own = [config.id2label[i] for i in sorted(config.id2label, key=int)] if config.architectures and any(
             a.endswith(("ForSequenceClassification", "ForTokenClassification")) for a in config.architectures) else None
@@ -61,7 +58,7 @@ def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: floa
             hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, classifier_dropout=dropout)
     finally:
         hf_logging.set_verbosity(prev)
-    return model, tokenizer, list(use)
+    return model, tokenizer
 
 
 def finetune(model, tokenizer, task_name: str, records: list[dict], budget: Budget, seed: int):
@@ -130,6 +127,3 @@ def predict(model, tokenizer, task_name: str, space, lang: str, records: list[di
     mapping = {t: t for t in space.types} if model_types <= set(space.types) else space.mapping[lang]
     return [map_spans(tags, mapping) for tags in raw]
 
-
-def gold(task_name: str, records: list[dict]) -> list:
-    return [r["label"] for r in records] if task_name == "sentiment" else [r["tags"] for r in records]

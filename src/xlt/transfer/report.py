@@ -38,10 +38,6 @@ def _ms(values: list[float]) -> str:
     return f"{100 * m:.1f} ± {100 * s:.1f} ({100 * min(values):.1f}–{100 * max(values):.1f})"
 
 
-def _headline(task: str) -> str:
-    return "f1"
-
-
 def zeroshot_rows(root: Path, p: dict, task: str) -> dict:
     """lang -> list of per-seed score dicts."""
     t = p["transfer"]
@@ -60,10 +56,10 @@ def _zeroshot_table(root: Path, p: dict, task: str) -> list[str]:
     rows = zeroshot_rows(root, p, task)
     n = len(p["transfer"]["seeds"])
     if task == "sentiment":
-        lines = [f"| test set | items | accuracy | macro-F1 | majority class: accuracy / macro-F1 | 95% CI of macro-F1 (bootstrap, seed mean) | one item = |",
+        lines = ["| test set | items | accuracy | macro-F1 | majority class: accuracy / macro-F1 | 95% CI of macro-F1 (bootstrap, seed mean) | one item = |",
                  "|---|---:|---:|---:|---:|---|---:|"]
     else:
-        lines = [f"| test set | sentences / entities | strict F1 | overlap F1 | PER | LOC | ORG | 95% CI of strict F1 (bootstrap, seed mean) | one entity = recall points |",
+        lines = ["| test set | sentences / entities | strict F1 | overlap F1 | PER | LOC | ORG | 95% CI of strict F1 (bootstrap, seed mean) | one entity = recall points |",
                  "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for lang in ["en"] + list(p["transfer"]["targets"]):
         seeds = rows.get(lang, [])
@@ -129,7 +125,7 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
         lines.append(f"| {r['k']} | {r.get('draws') or len(p['transfer']['seeds'])} | {ent}" + " | ".join(cells) + " |")
     inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
     if inl:
-        lines.append(f"| all (in-language model, main pipeline) | 1 | " + ("| " if task == "ner" else "")
+        lines.append("| all (in-language model, main pipeline) | 1 | " + ("| " if task == "ner" else "")
                      + f"{_pct(inl['f1'])} | " + " | " * (len(arms) - 1))
     return lines
 
@@ -294,7 +290,7 @@ def write_report(p: dict, root: Path, task: str) -> Path:
            f"Written by `dvc repro transfer-report@{task}` from `metrics/transfer/`. Scores in percent on the label "
            f"space both sides share: {space}. 95% intervals resample the test items (bootstrap).", ""]
     out += ["## What the numbers say", ""] + _findings(root, p, tasks) + [""]
-    out += [f"## Zero-shot", "", "English models applied unchanged to each test set.", ""]
+    out += ["## Zero-shot", "", "English models applied unchanged to each test set.", ""]
     out += _zeroshot_table(root, p, task) + [""]
     out += ["## Few-shot learning curves", "",
             "Mean ± standard deviation over draws (min–max). k = 0 is the zero-shot model; every draw is nested "

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import os
-import random
 import time
 from pathlib import Path
 
@@ -22,9 +21,11 @@ import numpy as np
 import torch
 
 from xlt import io
+from xlt.evaluate import gold_of
 from xlt.params import ParamsError, TrainConfig, _bool, _cast
+from xlt.train import subsample
 from xlt.transfer import finetune, sampling, scores
-from xlt.transfer.labels import NEUTRAL, NerSpace, space_from_params
+from xlt.transfer.labels import NEUTRAL, space_from_params
 
 log = logging.getLogger(__name__)
 SOURCE = "en"
@@ -65,7 +66,7 @@ def score(task: str, space, gold: list, pred: list, boot: dict) -> dict:
 def evaluate_on(model, tokenizer, task: str, space, lang: str, records: list[dict], boot: dict,
                 bf16: bool = False) -> dict:
     pred = finetune.predict(model, tokenizer, task, space, lang, records, bf16=bf16)
-    return score(task, space, finetune.gold(task, records), pred, boot)
+    return score(task, space, gold_of(task, records), pred, boot)
 
 
 # --------------------------------------------------------------------------- source models
@@ -99,7 +100,7 @@ def zeroshot(p: dict, task: str, seed: int, root: Path) -> dict:
     _threads()
     t = p["transfer"]
     space = space_from_params(task, t["labels"])
-    model, tokenizer, _ = finetune.load(task, source_dir(root, task, seed), None)
+    model, tokenizer = finetune.load(task, source_dir(root, task, seed), None)
     info = io.read_json(source_dir(root, task, seed) / "train_info.json")
     out: dict = {}
     for lang in _langs(p):
@@ -122,7 +123,7 @@ def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
     model_dir = Path(root) / f"models/{t['encoder']}/{task}/{lang}"
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: no in-language model; run `dvc repro train@{t['encoder']}-{task}-{lang}`")
-    model, tokenizer, _ = finetune.load(task, model_dir, None)
+    model, tokenizer = finetune.load(task, model_dir, None)
     records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
     out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bool(t["predict_bf16"]))
     out["model"] = str(model_dir)
@@ -166,8 +167,6 @@ def _brief(task: str, s: dict) -> str:
 
 # --------------------------------------------------------------------------- few-shot
 
-
-ARMS = ("sequential", "target", "joint", "embed-lr")
 
 
 def _digest(paths: list[Path]) -> str:
@@ -245,11 +244,11 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
             if arm == "embed-lr":
                 from xlt.transfer.embed import Embedder, fit_predict
                 embedder = embedder or Embedder(pre)
-                en = _subset(english, int(fs["embed_english"]), seed)
+                en = subsample(english, int(fs["embed_english"]), seed)
                 xs = [r["text"] for r in en + sample]
                 logits = fit_predict(embedder(xs), [r["label"] for r in en + sample],
                                      embedder([r["text"] for r in test]), list(space.classes))
-                s = score(task, space, finetune.gold(task, test), space.predict(logits, list(space.classes)),
+                s = score(task, space, gold_of(task, test), space.predict(logits, list(space.classes)),
                           t["bootstrap"])
             else:
                 if arm == "sequential":
@@ -262,12 +261,12 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
                     # examples repeated so they are seen as often as in the other arms, English once.
                     init = pre
                     reps = max(1, round(budget.epochs))
-                    data = _subset(english, int(joint["english"]), seed) + sample * reps
+                    data = subsample(english, int(joint["english"]), seed) + sample * reps
                     b = dataclasses.replace(budget, epochs=1)
                 else:
                     raise ParamsError(f"params.yaml: transfer.fewshot.arms: unknown arm '{arm}'")
                 torch.manual_seed(seed)
-                model, tokenizer, _ = finetune.load(task, init, space_labels)
+                model, tokenizer = finetune.load(task, init, space_labels, b.dropout)
                 finetune.finetune(model, tokenizer, task, data, b, seed)
                 s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"], _bool(t["predict_bf16"]))
             run = {"draw": d, "arm": arm, "sample_seed": seed, "k_sentences": len(sample), "k_entities": k_entities,
@@ -291,9 +290,3 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     io.write_json(Path(root) / f"metrics/transfer/fewshot/{task}/{lang}/k{k}.json", out)
     return out
 
-
-def _subset(records: list[dict], n: int, seed: int) -> list[dict]:
-    if n >= len(records):
-        return list(records)
-    rng = random.Random(seed)
-    return [records[i] for i in sorted(rng.sample(range(len(records)), n))]
