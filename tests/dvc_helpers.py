@@ -78,6 +78,8 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
     t["fewshot"].update(ks=[10], embed_english=32)
     t["fewshot"]["joint"]["english"] = 16
     t["fewshot"]["points"]["10"].update(draws=1, epochs=2)
+    t["multilingual"]["caps"] = {task: {"en": 64, "hi": 32, "te": 32} for task in ("sentiment", "ner")}
+    t["multilingual"]["dev_cap"] = 16
     t["bootstrap"]["samples"] = 50
     with dst.open("w") as f:
         yaml.dump(p, f)

@@ -569,3 +569,29 @@ def test_transfer_unknown_keys_and_choices(with_transfer, tmp_path):
 def test_neutral_is_not_a_shared_class(with_transfer):
     with_transfer["transfer"]["labels"]["sentiment"]["classes"] = ["negative", "neutral", "positive"]
     assert "'neutral' is not shared with SST-2" in "\n".join(params.problems(with_transfer))
+
+
+def test_multilingual_caps_need_every_language_and_positive_counts(with_transfer):
+    caps = with_transfer["transfer"]["multilingual"]["caps"]
+    del caps["ner"]["te"]
+    with_transfer["transfer"]["multilingual"]["dev_cap"] = "500"     # what `dvc exp run -S` writes
+    assert params.problems(with_transfer) == ["missing key 'transfer.multilingual.caps.ner.te' (null: all of its training data)"]
+    caps["sentiment"]["hi"] = 0
+    assert params.problems(with_transfer) == [
+        "transfer.multilingual.caps.sentiment.hi: expected an integer >= 1 or null, got 0"]
+
+
+def test_bf16_switches_take_auto_and_auto_follows_the_cpu(with_transfer, monkeypatch):
+    with_transfer["transfer"]["fewshot"]["bf16"] = "auto"
+    with_transfer["transfer"]["predict_bf16"] = "auto"
+    with_transfer["models"]["me5-small"]["sentiment"]["bf16"] = "auto"
+    assert params.problems(with_transfer) == []
+    with_transfer["transfer"]["fewshot"]["bf16"] = "sometimes"
+    assert params.problems(with_transfer) == [
+        "transfer.fewshot.bf16: expected true or false, or auto, got 'sometimes'"]
+    from xlt import speed
+    monkeypatch.setattr(speed, "cpu_flags", lambda: frozenset({"avx2"}))
+    assert params._cast("bf16", "auto", "x.") is False
+    monkeypatch.setattr(speed, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    assert params._cast("bf16", "auto", "x.") is True
+    assert params._cast("bf16", "false", "x.") is False

@@ -158,6 +158,45 @@ def test_changed_settings_start_from_scratch(root, tmp_path, monkeypatch, caplog
     assert io.read_json(r / "models/tiny-random/sentiment/te/train_info.json")["dev"]["epoch"] == 1.0
 
 
+def _interrupted_copy(root: Path, tmp_path: Path, monkeypatch) -> Path:
+    r = _copy_inputs(root, tmp_path)
+    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
+    monkeypatch.undo()
+    return r
+
+
+def _starts_over(r: Path, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="xlt"):
+        ok(r, "train", *STAGE)
+    assert "(from scratch)" in caplog.text and "(resuming)" not in caplog.text
+
+
+def test_relabelled_data_of_the_same_size_starts_from_scratch(root, tmp_path, monkeypatch, caplog):
+    """The fingerprint is the data's content, not its record count or file size."""
+    r = _interrupted_copy(root, tmp_path, monkeypatch)
+    path = r / "data/prepared/sentiment/te/train.jsonl"
+    records = io.read_jsonl(path)
+    size = path.stat().st_size
+    swap = {"positive": "negative", "negative": "positive"}
+    flipped = [{**x, "label": swap.get(x["label"], x["label"])} for x in records]
+    assert flipped != records
+    io.write_jsonl(path, flipped)
+    assert path.stat().st_size == size and len(io.read_jsonl(path)) == len(records)
+    _starts_over(r, caplog)
+
+
+def test_a_retrimmed_encoder_starts_from_scratch(root, tmp_path, monkeypatch, caplog):
+    r = _interrupted_copy(root, tmp_path, monkeypatch)
+    weights = r / "models/pretrained/tiny-random/model.safetensors"
+    from safetensors.torch import save_file
+    state = load_file(weights)
+    name = next(k for k in state if k.endswith("word_embeddings.weight"))
+    state[name] = state[name].flip(0).contiguous()      # same shape and size, other content
+    save_file(state, weights)
+    _starts_over(r, caplog)
+
+
 def test_stage_killed_while_writing_a_checkpoint_resumes_from_the_previous_one(root, reference, tmp_path,
                                                                                  monkeypatch, caplog):
     r = _copy_inputs(root, tmp_path)

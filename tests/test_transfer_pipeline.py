@@ -1,6 +1,6 @@
 """Integration: one tiny curve point end to end through `dvc repro` on a copy of the repository
-(English and Telugu sentiment, the tiny random encoder, one seed, one draw at k = 10), and a
-changed few-shot budget reruns only the few-shot point and the report."""
+(English and Telugu sentiment, the tiny random encoder, one seed, one draw at k = 10, the
+multilingual model on capped data), and a changed few-shot budget reruns only the few-shot point and the report."""
 from __future__ import annotations
 
 import json
@@ -30,8 +30,11 @@ def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
     for arm in ("sequential", "target", "joint", "embed-lr"):
         assert len(few[arm]["runs"]) == 1, (arm, out)
     assert few["k_sentences"] == 10
+    multi = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.json").read_text())
+    assert multi["examples"]["train"]["en"] == 64 and set(multi) >= {"en", "te"}
+    assert multi["te"]["n"] == zs["te"]["n"]
     report = (repo_copy / "reports/transfer/sentiment.md").read_text()
-    assert "Zero-shot" in report and "Transfer gap" in report
+    assert "Zero-shot" in report and "Transfer gap" in report and "One multilingual model" in report
     assert (repo_copy / "reports/transfer/sentiment.png").stat().st_size > 1000
     curves = repo_copy / "plots/transfer/curves/sentiment/te"
     assert [r["k"] for r in json.loads((curves / "sequential.json").read_text())] == [0, 10]

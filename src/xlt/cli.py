@@ -242,6 +242,19 @@ def transfer_fewshot(ctx, task, lang, k):
         for arm in out if isinstance(out[arm], dict) and metric in out[arm]))
 
 
+@transfer.command("multilingual")
+@task_opt
+@click.pass_context
+def transfer_multilingual(ctx, task):
+    """One model on en + hi + te together, scored on every test set: metrics/transfer/multilingual/<task>.json."""
+    from xlt.transfer.multilingual import multilingual
+    from xlt.transfer.stages import _brief
+    out = multilingual(_params(ctx), task, ctx.obj["root"])
+    for lang, s in out.items():
+        if isinstance(s, dict) and "n" in s:
+            click.echo(f"{task} multilingual {lang}: {_brief(task, s)}")
+
+
 @transfer.command("report")
 @task_opt
 @click.pass_context

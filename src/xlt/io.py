@@ -1,6 +1,7 @@
 """Atomic writes and JSON Lines: no half-written file is ever visible."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -67,3 +68,17 @@ def read_jsonl(path: str | Path) -> list[dict]:
                 except json.JSONDecodeError as e:
                     raise ValueError(f"{path}:{i}: invalid JSON ({e.msg})") from None
     return out
+
+
+def digest(paths: Iterable[str | Path]) -> str:
+    """Content hash of files and of every file inside directories (names and bytes), so that two
+    inputs of the same size but different content (relabelled data, a re-trimmed vocabulary) differ."""
+    h = hashlib.sha256()
+    for path in map(Path, paths):
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for f in files:
+            h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode() + b"\0")
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+    return h.hexdigest()[:16]

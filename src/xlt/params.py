@@ -117,7 +117,18 @@ def _bool(value) -> bool:
 
 
 _bool.__name__ = "bool"
-_CASTS = {"freeze_embeddings": _bool, "bf16": _bool, "fp16": _bool, "tf32": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
+
+
+def _bf16(value) -> bool:
+    """A bfloat16 switch: true, false, or 'auto' (on when the CPU has bf16 instructions, xlt.speed)."""
+    if str(value).lower() == "auto":
+        from xlt.speed import bf16_auto
+        return bf16_auto()["bf16"]
+    return _bool(value)
+
+
+_bf16.__name__ = "bool or 'auto'"
+_CASTS = {"freeze_embeddings": _bool, "bf16": _bf16, "fp16": _bool, "tf32": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
           "warmup_ratio": float, "dropout": float, "seed": int, "max_length": int}
 
 
@@ -194,16 +205,18 @@ class Str(_Spec):
 
 
 class Bool(_Spec):
-    """true/false; with strings=True also 'true'/'false' (only where `_bool` casts the value later)."""
+    """true/false; with strings=True also 'true'/'false' (only where `_bool` casts the value later);
+    with auto=True also 'auto' (bfloat16 switches: `_bf16` asks the CPU, see xlt.speed)."""
 
-    def __init__(self, strings: bool = False):
-        self.strings = strings
-        self.what = "true or false" + ("" if strings else " (unquoted)")
+    def __init__(self, strings: bool = False, auto: bool = False):
+        self.strings, self.auto = strings, auto
+        self.what = "true or false" + (", or auto" if auto else "") + ("" if strings else " (unquoted)")
 
     def check(self, value, key, errs):
         if isinstance(value, bool):
             return
-        if self.strings and isinstance(value, str) and value.lower() in ("true", "false"):
+        if isinstance(value, str) and ((self.strings and value.lower() in ("true", "false"))
+                                       or (self.auto and value.lower() == "auto")):
             return
         self._wrong(value, key, errs)
 
@@ -362,6 +375,7 @@ _TRAIN_LIMITS = {
     "max_train_samples": Nullable(Int(lo=1)),
     "max_eval_samples": Nullable(Int(lo=1)),
     "freeze_layers": Int(lo=0),
+    "bf16": Bool(strings=True, auto=True),
 }
 _BY_ANNOTATION = {"float": Float(), "int": Int(), "bool": Bool(strings=True), "int | None": Nullable(Int())}
 _TRAIN = {f.name: _TRAIN_LIMITS.get(f.name) or _BY_ANNOTATION.get(str(f.type), Scalar())
@@ -398,16 +412,21 @@ _TRANSFER = Section({
         "sample_seed": Int(lo=0),
         "learning_rate": MapOf(Float(positive=True), keys=TASKS),
         "batch_size": Int(lo=1),
-        "bf16": Bool(strings=True),
+        "bf16": Bool(strings=True, auto=True),
         "joint": Section({"english": Int(lo=0)}, required=("english",)),
         "embed_english": Int(lo=1),
         "points": MapOf(Section({"draws": Int(lo=1), "epochs": Float(positive=True)},
                                 required=("draws", "epochs")), keys=_K),
     }, required=("ks", "arms", "entity_share", "sample_seed", "learning_rate", "batch_size", "bf16", "joint",
                  "embed_english", "points")),
+    "multilingual": Section({
+        "caps": MapOf(MapOf(Nullable(Int(lo=1)), keys=LANGS), keys=TASKS),   # null: all
+        "dev_cap": Nullable(Int(lo=1)),
+        "seed": Int(lo=0)}, required=("caps", "dev_cap", "seed")),
     "bootstrap": Section({"samples": Int(lo=10), "seed": Int(lo=0)}, required=("samples", "seed")),
-    "predict_bf16": Bool(strings=True),
-}, required=("encoder", "tasks", "targets", "seeds", "labels", "source", "fewshot", "bootstrap", "predict_bf16"))
+    "predict_bf16": Bool(strings=True, auto=True),
+}, required=("encoder", "tasks", "targets", "seeds", "labels", "source", "fewshot", "multilingual", "bootstrap",
+             "predict_bf16"))
 
 SCHEMA = Section({
     "run": Section({"models": ListOf(Str()),
@@ -504,6 +523,13 @@ def _transfer_references(p: dict, errs: list[str]) -> None:
             errs.append(f"missing key 'transfer.source.{task}'")
         if task not in t["fewshot"]["learning_rate"]:
             errs.append(f"missing key 'transfer.fewshot.learning_rate.{task}'")
+        caps = t["multilingual"]["caps"].get(task)
+        if caps is None:
+            errs.append(f"missing key 'transfer.multilingual.caps.{task}'")
+        else:
+            for lang in ["en"] + list(t["targets"]):
+                if lang not in caps:
+                    errs.append(f"missing key 'transfer.multilingual.caps.{task}.{lang}' (null: all of its training data)")
     for lang in ["en"] + list(t["targets"]):
         if lang not in run["langs"]:
             errs.append(f"transfer: language '{lang}' is not in run.langs, so its data is never prepared "

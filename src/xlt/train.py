@@ -108,9 +108,10 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     train_ds = task.encode(train_records, tokenizer, label2id, cfg.max_length)
     dev_ds = task.encode(dev_records, tokenizer, label2id, cfg.max_length)
 
-    fingerprint = _fingerprint(dataclasses.asdict(cfg), labels, len(train_records),
-                               (data_dir / "train.jsonl").stat().st_size, model_name,
-                               world_size)   # steps per epoch depend on it: resume with as many processes
+    # Checkpoints are resumed only from the same settings, data content and encoder content;
+    # world_size: steps per epoch depend on it, so resume with as many processes.
+    fingerprint = _fingerprint(dataclasses.asdict(cfg), labels, model_name, world_size,
+                               io.digest([data_dir / "train.jsonl", data_dir / "dev.jsonl", pretrained_dir]))
     ckpt_dir = checkpoints_root / model_name / task_name / lang
     args = TrainingArguments(
         output_dir=str(ckpt_dir),

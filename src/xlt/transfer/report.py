@@ -124,9 +124,10 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
                   if a in r else "") for a in arms]
         lines.append(f"| {r['k']} | {r.get('draws') or len(p['transfer']['seeds'])} | {ent}" + " | ".join(cells) + " |")
     inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
-    if inl:
+    if inl:      # all target data, no English: the target-only arm's column
+        cells = [_pct(inl["f1"]) if a == "target" else "" for a in arms]
         lines.append("| all (in-language model, main pipeline) | 1 | " + ("| " if task == "ner" else "")
-                     + f"{_pct(inl['f1'])} | " + " | " * (len(arms) - 1))
+                     + " | ".join(cells) + " |")
     return lines
 
 
@@ -222,6 +223,75 @@ def _gap_table(root: Path, p: dict, refs: dict, tasks: list[str]) -> list[str]:
     return lines
 
 
+def multilingual_rows(root: Path, p: dict, task: str) -> list[dict]:
+    """Per language: the multilingual model's score beside the per-language model's (English: the
+    source models, same recipe without Hindi and Telugu, mean over seeds; targets: the in-language
+    models of the main pipeline)."""
+    m = _read(root / f"metrics/transfer/multilingual/{task}.json")
+    if m is None:
+        return []
+    zs = zeroshot_rows(root, p, task)
+    rows = []
+    for lang in ["en"] + list(p["transfer"]["targets"]):
+        if lang not in m:
+            continue
+        row = {"lang": lang, "multi": m[lang], "examples": m["examples"]["train"].get(lang)}
+        if lang == "en":
+            en = [x["f1"] for x in zs.get("en", [])]
+            if en:
+                row["separate"] = _mean_std(en) + (len(en),)
+                row["separate_name"] = f"English source models ({len(en)} seeds, same recipe)"
+        else:
+            inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+            if inl:
+                row["separate"] = (inl["f1"], 0.0, 1)
+                row["separate_name"] = "in-language model (main pipeline, all its data)"
+        rows.append(row)
+    return rows
+
+
+def _multilingual_table(root: Path, p: dict, task: str) -> list[str]:
+    rows = multilingual_rows(root, p, task)
+    if not rows:
+        return ["not run (`dvc repro transfer-multilingual@" + task + "`)"]
+    m = _read(root / f"metrics/transfer/multilingual/{task}.json")
+    lines = [f"Trained on {', '.join(f'{LANG_NAMES[l]} {n}' for l, n in m['examples']['train'].items())} examples "
+             f"shuffled together (`transfer.multilingual.caps`), with the English source models' settings; epoch "
+             f"{m['selection']['epoch']:.0f} chosen on the three dev sets together; {m['train_seconds'] / 60:.1f} min "
+             f"of training.", "",
+             "| language | multilingual model | 95% CI | per-language model | which | multilingual − per-language |",
+             "|---|---:|---|---:|---|---:|"]
+    for r in rows:
+        s = r["multi"]
+        sep = r.get("separate")
+        sep_cell = "not run" if sep is None else (f"{100 * sep[0]:.1f}" + (f" ± {100 * sep[1]:.1f}" if sep[2] > 1 else ""))
+        delta = "" if sep is None else f"{100 * (s['f1'] - sep[0]):+.1f}"
+        lines.append(f"| {LANG_NAMES[r['lang']]} | {_pct(s['f1'])} | {_pct(s['ci95']['f1'][0])}–{_pct(s['ci95']['f1'][1])} | "
+                     f"{sep_cell} | {r.get('separate_name', '')} | {delta} |")
+    return lines
+
+
+def _multilingual_finding(root: Path, p: dict, task: str) -> list[str]:
+    rows = {r["lang"]: r for r in multilingual_rows(root, p, task)}
+    en = rows.get("en")
+    if not en or "separate" not in en:
+        return []
+    mean, std, n = en["separate"]
+    diff = en["multi"]["f1"] - mean
+    verdict = ("English regresses" if diff < -max(2 * std, 0.005) else
+               "English does not regress" if diff >= -max(std, 0.005) else "English regresses slightly")
+    bits = [f"- **One model for three languages ({TASK_NAMES[task]})**: {verdict}: {100 * en['multi']['f1']:.1f} "
+            f"against {100 * mean:.1f} ± {100 * std:.1f} for the English-only models ({diff * 100:+.1f})"]
+    for lang in p["transfer"]["targets"]:
+        r = rows.get(lang)
+        if r and "separate" in r:
+            bits.append(f"; {LANG_NAMES[lang]} {100 * r['multi']['f1']:.1f} against {100 * r['separate'][0]:.1f} "
+                        f"in-language ({100 * (r['multi']['f1'] - r['separate'][0]):+.1f})")
+        elif r:
+            bits.append(f"; {LANG_NAMES[lang]} {100 * r['multi']['f1']:.1f} (in-language model not run)")
+    return ["".join(bits) + "."]
+
+
 def _data_table(root: Path, p: dict, tasks: list[str]) -> list[str]:
     lines = ["| task | language | train | dev | test | dropped (neutral) | sentences with an entity (train / test) | entities in test after mapping |",
              "|---|---|---:|---:|---:|---|---:|---|"]
@@ -289,7 +359,7 @@ def write_report(p: dict, root: Path, task: str) -> Path:
     out = [f"# Cross-lingual transfer from English: {TASK_NAMES[task]}", "",
            f"Written by `dvc repro transfer-report@{task}` from `metrics/transfer/`. Scores in percent on the label "
            f"space both sides share: {space}. 95% intervals resample the test items (bootstrap).", ""]
-    out += ["## What the numbers say", ""] + _findings(root, p, tasks) + [""]
+    out += ["## What the numbers say", ""] + _findings(root, p, tasks) + _multilingual_finding(root, p, task) + [""]
     out += ["## Zero-shot", "", "English models applied unchanged to each test set.", ""]
     out += _zeroshot_table(root, p, task) + [""]
     out += ["## Few-shot learning curves", "",
@@ -316,6 +386,7 @@ def write_report(p: dict, root: Path, task: str) -> Path:
         second = m["accuracy"] if task == "sentiment" else m["overlap"]["f1"]
         out.append(f"| {LANG_NAMES[lang]} | {_pct(m['f1'])} | {_pct(second)} | "
                    f"{_pct(m['ci95']['f1'][0])}–{_pct(m['ci95']['f1'][1])} |")
+    out += ["", "## One multilingual model against per-language models", ""] + _multilingual_table(root, p, task)
     out += ["", "## Transfer gap (XTREME style)", "",
             "English score minus target score of the same zero-shot models, on the same label space.", ""]
     out += _gap_table(root, p, refs, tasks) + [""]

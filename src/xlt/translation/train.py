@@ -59,8 +59,9 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
     dev_ds = Dataset.from_list([{k: r[k] for k in columns} for r in dev_records]).map(
         lambda b: mt.tokenize(b, tokenizer, cfg), batched=True, remove_columns=columns, desc="tokenising")
 
-    fingerprint = _fingerprint(dataclasses.asdict(cfg), encoder_spec, len(train_records),
-                               (data_dir / "train.jsonl").stat().st_size, model_name, "translation", world_size)
+    # Resumed only from the same settings and data content (the encoder is rebuilt from both).
+    fingerprint = _fingerprint(dataclasses.asdict(cfg), encoder_spec, model_name, "translation", world_size,
+                               io.digest([data_dir / "train.jsonl", data_dir / "dev.jsonl"]))
     ckpt_dir = checkpoints_root / model_name / "translation" / lang
     args = Seq2SeqTrainingArguments(
         output_dir=str(ckpt_dir),

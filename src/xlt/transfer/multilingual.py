@@ -1,0 +1,84 @@
+"""One model per task trained on English, Hindi and Telugu together (dvc.yaml: transfer-multilingual),
+against the per-language models, language by language.
+
+The training set is every language's shared-space training data, each capped at the count declared
+in `transfer.multilingual.caps.<task>` (null: all of it), shuffled together: languages are sampled in
+proportion to their capped sizes. The settings are the English source models' (`transfer.source`),
+so the English row compares the same recipe with and without Hindi and Telugu added; the epoch is
+chosen on the three dev sets together (each capped at `dev_cap`), which is allowed here because the
+target languages are trained on.
+
+  models/transfer/multilingual/<task>/            the model
+  metrics/transfer/multilingual/<task>.json       its scores on every test set, and what it saw
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+import tempfile
+from pathlib import Path
+
+from xlt import io
+from xlt.params import _bf16
+from xlt.train import subsample, train
+from xlt.transfer import finetune
+from xlt.transfer.labels import space_from_params
+from xlt.transfer.stages import SOURCE, _threads, data_dir, evaluate_on, pretrained_dir, source_config
+
+MIXED = "multi"     # the language name the mixed data trains under (checkpoint folder, train_info)
+
+
+def model_dir(root: Path, task: str) -> Path:
+    return Path(root) / f"models/transfer/multilingual/{task}"
+
+
+def metrics_path(root: Path, task: str) -> Path:
+    return Path(root) / f"metrics/transfer/multilingual/{task}.json"
+
+
+def mix(root: Path, task: str, langs: list[str], caps: dict, dev_cap: int | None, seed: int,
+        out_dir: Path) -> dict:
+    """Write out_dir/{train,dev}.jsonl: each language capped, then all shuffled together.
+    Returns the count per split and language."""
+    counts: dict = {}
+    for split, cap_of in (("train", lambda lang: caps.get(lang)), ("dev", lambda lang: dev_cap)):
+        rows: list[dict] = []
+        counts[split] = {}
+        for lang in langs:
+            records = subsample(io.read_jsonl(data_dir(root, task, lang) / f"{split}.jsonl"),
+                                None if cap_of(lang) is None else int(cap_of(lang)), seed)
+            counts[split][lang] = len(records)
+            rows += records
+        random.Random(seed).shuffle(rows)
+        io.write_jsonl(Path(out_dir) / f"{split}.jsonl", rows)
+    return counts
+
+
+def multilingual(p: dict, task: str, root: Path) -> dict:
+    _threads()
+    t = p["transfer"]
+    m = t["multilingual"]
+    langs = [SOURCE] + list(t["targets"])
+    missing = [lang for lang in langs if lang not in m["caps"][task]]
+    if missing:
+        raise ValueError(f"params.yaml: transfer.multilingual.caps.{task} has no cap for {', '.join(missing)} "
+                         f"(null: all of its training data)")
+    seed = int(m["seed"])
+    # The caps replace the source models' max_*_samples (they apply to the mixture, per language).
+    cfg = dataclasses.replace(source_config(p, task, seed), max_train_samples=None, max_eval_samples=None)
+    root = Path(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = mix(root, task, langs, m["caps"][task], m["dev_cap"], seed, Path(tmp))
+        info = train(t["encoder"], task, MIXED, cfg, pretrained_dir(root, p), Path(tmp), model_dir(root, task),
+                     root / f"plots/transfer/train_loss/multilingual/{task}.csv",
+                     checkpoints_root=root / "checkpoints/transfer/multilingual")
+    space = space_from_params(task, t["labels"])
+    model, tokenizer = finetune.load(task, model_dir(root, task), None)
+    out: dict = {"seed": seed, "examples": counts, "train_seconds": info["train_seconds"],
+                 "selection": {"rule": "dev sets of all three languages together",
+                               "epoch": info["dev"].get("epoch"), "dev_f1": info["dev"].get("f1")}}
+    for lang in langs:
+        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
+    io.write_json(metrics_path(root, task), out)
+    return out
