@@ -22,7 +22,7 @@ import torch
 
 from xlt import io
 from xlt.evaluate import gold_of
-from xlt.params import ParamsError, TrainConfig, _bool, _cast
+from xlt.params import ParamsError, TrainConfig, _bf16, _cast
 from xlt.train import subsample
 from xlt.transfer import finetune, sampling, scores
 from xlt.transfer.labels import NEUTRAL, space_from_params
@@ -105,7 +105,7 @@ def zeroshot(p: dict, task: str, seed: int, root: Path) -> dict:
     out: dict = {}
     for lang in _langs(p):
         records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
-        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bool(t["predict_bf16"]))
+        out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
         log.info("zero-shot %s seed %s %s: %s", task, seed, lang, _brief(task, out[lang]))
     dev = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
     out["selection"] = {"rule": "English dev", "dev": dev, "checkpoint": info["best_checkpoint"]}
@@ -125,7 +125,7 @@ def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
         raise FileNotFoundError(f"{model_dir}: no in-language model; run `dvc repro train@{t['encoder']}-{task}-{lang}`")
     model, tokenizer = finetune.load(task, model_dir, None)
     records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
-    out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bool(t["predict_bf16"]))
+    out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
     out["model"] = str(model_dir)
     io.write_json(Path(root) / f"metrics/transfer/inlang/{task}/{lang}.json", out)
     return out
@@ -169,19 +169,6 @@ def _brief(task: str, s: dict) -> str:
 
 
 
-def _digest(paths: list[Path]) -> str:
-    """Content hash of files (and of the files inside directories)."""
-    h = hashlib.sha256()
-    for path in paths:
-        files = sorted(f for f in Path(path).rglob("*") if f.is_file()) if Path(path).is_dir() else [Path(path)]
-        for f in files:
-            h.update(str(f.relative_to(path) if Path(path).is_dir() else f.name).encode())
-            with f.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-    return h.hexdigest()[:16]
-
-
 def _headline(task: str, s: dict) -> dict:
     if task == "sentiment":
         return {"accuracy": s["accuracy"], "f1": s["f1"]}
@@ -211,7 +198,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     draws = int(point["draws"])
     seeds = [int(s) for s in t["seeds"]]
     budget = finetune.Budget(learning_rate=float(fs["learning_rate"][task]), epochs=float(point["epochs"]),
-                             batch_size=int(fs["batch_size"]), bf16=_bool(fs["bf16"]))
+                             batch_size=int(fs["batch_size"]), bf16=_bf16(fs["bf16"]))
     space_labels = list(space.classes) if task == "sentiment" else space.labels()
     pre = pretrained_dir(root, p)
     joint = fs["joint"]
@@ -222,7 +209,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     settings = {"k": str(k), "point": point, "arms": arms, "fewshot": {x: fs[x] for x in fs if x != "points"},
                 "predict_bf16": t["predict_bf16"],
                 "seeds": seeds, "labels": t["labels"][task], "bootstrap": t["bootstrap"]}
-    fingerprint = hashlib.sha256(json.dumps([settings, _digest(inputs)], sort_keys=True, default=str)
+    fingerprint = hashlib.sha256(json.dumps([settings, io.digest(inputs)], sort_keys=True, default=str)
                                  .encode()).hexdigest()[:16]
     runs_path = Path(root) / f"checkpoints/transfer/fewshot/{task}-{lang}-k{k}/{fingerprint}.jsonl"
     runs_path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,7 +255,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
                 torch.manual_seed(seed)
                 model, tokenizer = finetune.load(task, init, space_labels, b.dropout)
                 finetune.finetune(model, tokenizer, task, data, b, seed)
-                s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"], _bool(t["predict_bf16"]))
+                s = evaluate_on(model, tokenizer, task, space, lang, test, t["bootstrap"], _bf16(t["predict_bf16"]))
             run = {"draw": d, "arm": arm, "sample_seed": seed, "k_sentences": len(sample), "k_entities": k_entities,
                    "scores": _headline(task, s), "ci95": s["ci95"], "seconds": round(time.time() - start, 1)}
             with runs_path.open("a", encoding="utf-8") as f:
