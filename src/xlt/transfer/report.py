@@ -279,6 +279,7 @@ def _multilingual_finding(root: Path, p: dict, task: str) -> list[str]:
     mean, std, n = en["separate"]
     diff = en["multi"]["f1"] - mean
     verdict = ("English regresses" if diff < -max(2 * std, 0.005) else
+               "English improves" if diff > max(2 * std, 0.005) else
                "English does not regress" if diff >= -max(std, 0.005) else "English regresses slightly")
     bits = [f"- **One model for three languages ({TASK_NAMES[task]})**: {verdict}: {100 * en['multi']['f1']:.1f} "
             f"against {100 * mean:.1f} ± {100 * std:.1f} for the English-only models ({diff * 100:+.1f})"]
