@@ -343,7 +343,7 @@ def _findings(root: Path, p: dict, tasks: list[str]) -> list[str]:
                 if r and "sequential" in r and "target" in r:
                     bits.append(f"; k={k}: English-then-target {100 * r['sequential'][0]:.1f} vs target alone "
                                 f"{100 * r['target'][0]:.1f}" + (f", joint {100 * r['joint'][0]:.1f}" if "joint" in r else ""))
-            out.append("- " + " ".join(bits) + ".")
+            out.append("- " + " ".join(bits).replace(" ;", ";") + ".")
     return out
 
 
