@@ -61,6 +61,7 @@ def run(root: Path, params: Path, *args: str):
     return result
 
 
+@pytest.mark.slow
 def test_tiny_model_end_to_end(tiny_root):
     root, params = tiny_root
     run(root, params, "pretrained", "--model", "tiny-random")

@@ -27,10 +27,10 @@ XLT = Path(sys.executable).with_name("xlt")
 
 N_TRAIN, BATCH = 64, 8   # 8 batches an epoch in one process, 4 in each of two
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not (TORCHRUN.exists() and XLT.exists() and torch.distributed.is_available()
          and torch.distributed.is_gloo_available()),
-    reason="needs torchrun and xlt next to the interpreter and torch.distributed with gloo")
+    reason="needs torchrun and xlt next to the interpreter and torch.distributed with gloo")]
 
 
 @pytest.fixture(scope="module")

@@ -31,6 +31,8 @@ from dvc_helpers import tiny_sentiment_root
 from xlt import io
 from xlt.cli import cli
 
+pytestmark = pytest.mark.slow    # trains tiny models several times over
+
 STAGE = ("--model", "tiny-random", "--task", "sentiment", "--lang", "te")
 N_TRAIN, BATCH, EPOCHS = 64, 8, 3      # 8 steps an epoch: checkpoint-8, -16, -24
 

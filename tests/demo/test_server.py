@@ -136,6 +136,7 @@ def test_twenty_concurrent_requests(demo_server):
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+@pytest.mark.slow
 def test_xlt_serve_command(demo_root, tmp_path, stop):
     """`xlt serve --port 0` loads the models, prints its URL, serves, and stops on Ctrl-C or SIGTERM."""
     import os

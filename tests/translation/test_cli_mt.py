@@ -63,6 +63,7 @@ def run(root: Path, params: Path, *args: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["hi", "te"])
+@pytest.mark.slow
 def test_tiny_model_trains_and_translates_into_the_target_script(root, lang):
     root, params = root
     out = run(root, params, "mt", "prepare", "--lang", lang)

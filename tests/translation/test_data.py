@@ -157,6 +157,7 @@ def test_hub_style_corpus_from_a_local_dataset_directory(tmp_path, raw):
     assert report["corpora"][name]["kept"] == 2
 
 
+@pytest.mark.slow    # waits for the unreachable Hub
 def test_unreachable_hub_corpus_is_a_clear_error(raw, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
