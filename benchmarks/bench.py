@@ -161,10 +161,8 @@ def _infer(part: str, items: int | None, out: Path) -> None:
 
 
 def _cpu() -> dict:
-    from xlt.speed import bf16_auto, cpu_flags, cpu_model
-    flags = cpu_flags()
-    return {"model": cpu_model(), "cores": os.cpu_count(),
-            "flags_seen": sorted(f for f in flags if f.startswith(("amx", "avx512_bf16", "avx512f", "avx2"))),
+    from xlt.speed import bf16_auto, cpu_model, speed_flags
+    return {"model": cpu_model(), "cores": os.cpu_count(), "flags_seen": speed_flags(),
             "bf16_auto": bf16_auto(), "python": platform.python_version()}
 
 

@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import torch
 
 from xlt import io, params
+from xlt.speed import cpu_model, speed_flags
 from xlt.evaluate import gold_of
 from xlt.transfer import finetune, stages
 from xlt.transfer.labels import space_from_params
-
-
-def cpu_flags() -> list[str]:
-    try:
-        flags = next(l for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return []
-    return sorted(f for f in flags if f.startswith(("amx", "avx512_bf16", "avx512f")))
 
 
 def main() -> None:
@@ -37,9 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     p = params.load()
     torch.set_num_threads(2)
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
-    out = {"cpu": cpu, "flags": cpu_flags(), "threads": torch.get_num_threads(), "results": []}
+    out = {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads(), "results": []}
     for task in p["transfer"]["tasks"]:
         space = space_from_params(task, p["transfer"]["labels"])
         model, tok = finetune.load(task, stages.source_dir(Path("."), task, args.seed), None)

@@ -19,3 +19,8 @@ def test_flags_and_model_are_read_from_cpuinfo(monkeypatch):
         assert speed.bf16_auto()["because"] == "avx512_bf16"
     finally:
         speed.cpu_flags.cache_clear()
+
+
+def test_speed_flags_keep_only_the_vector_and_matrix_units():
+    flags = frozenset({"fpu", "sse2", "avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16"})
+    assert speed.speed_flags(flags) == ["amx_bf16", "amx_tile", "avx2", "avx512_bf16", "avx512f"]

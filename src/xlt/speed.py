@@ -27,6 +27,12 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+def speed_flags(flags: frozenset[str] | None = None) -> list[str]:
+    """The flags that decide this project's speed paths (AMX, AVX-512 and its bf16, AVX2), sorted."""
+    flags = cpu_flags() if flags is None else flags
+    return sorted(f for f in flags if f.startswith(("amx", "avx512_bf16", "avx512f", "avx2")))
+
+
 def cpu_model() -> str:
     for line in _cpuinfo().splitlines():
         if line.startswith("model name"):

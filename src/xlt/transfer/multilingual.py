@@ -41,12 +41,13 @@ def mix(root: Path, task: str, langs: list[str], caps: dict, dev_cap: int | None
     """Write out_dir/{train,dev}.jsonl: each language capped, then all shuffled together.
     Returns the count per split and language."""
     counts: dict = {}
-    for split, cap_of in (("train", lambda lang: caps.get(lang)), ("dev", lambda lang: dev_cap)):
+    for split, split_caps in (("train", caps), ("dev", dict.fromkeys(langs, dev_cap))):
         rows: list[dict] = []
         counts[split] = {}
         for lang in langs:
+            cap = split_caps.get(lang)
             records = subsample(io.read_jsonl(data_dir(root, task, lang) / f"{split}.jsonl"),
-                                None if cap_of(lang) is None else int(cap_of(lang)), seed)
+                                None if cap is None else int(cap), seed)
             counts[split][lang] = len(records)
             rows += records
         random.Random(seed).shuffle(rows)
@@ -58,11 +59,7 @@ def multilingual(p: dict, task: str, root: Path) -> dict:
     _threads()
     t = p["transfer"]
     m = t["multilingual"]
-    langs = [SOURCE] + list(t["targets"])
-    missing = [lang for lang in langs if lang not in m["caps"][task]]
-    if missing:
-        raise ValueError(f"params.yaml: transfer.multilingual.caps.{task} has no cap for {', '.join(missing)} "
-                         f"(null: all of its training data)")
+    langs = [SOURCE] + list(t["targets"])     # every one has a cap: params.load checks it
     seed = int(m["seed"])
     # The caps replace the source models' max_*_samples (they apply to the mixture, per language).
     cfg = dataclasses.replace(source_config(p, task, seed), max_train_samples=None, max_eval_samples=None)

@@ -10,7 +10,6 @@ transfer-fewshot). Paths:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ import torch
 from xlt import io
 from xlt.evaluate import gold_of
 from xlt.params import ParamsError, TrainConfig, _bf16, _cast
-from xlt.train import subsample
+from xlt.train import _fingerprint, subsample
 from xlt.transfer import finetune, sampling, scores
 from xlt.transfer.labels import NEUTRAL, space_from_params
 
@@ -209,8 +208,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     settings = {"k": str(k), "point": point, "arms": arms, "fewshot": {x: fs[x] for x in fs if x != "points"},
                 "predict_bf16": t["predict_bf16"],
                 "seeds": seeds, "labels": t["labels"][task], "bootstrap": t["bootstrap"]}
-    fingerprint = hashlib.sha256(json.dumps([settings, io.digest(inputs)], sort_keys=True, default=str)
-                                 .encode()).hexdigest()[:16]
+    fingerprint = _fingerprint(settings, io.digest(inputs))
     runs_path = Path(root) / f"checkpoints/transfer/fewshot/{task}-{lang}-k{k}/{fingerprint}.jsonl"
     runs_path.parent.mkdir(parents=True, exist_ok=True)
     for old in runs_path.parent.glob("*.jsonl"):
