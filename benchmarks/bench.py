@@ -123,7 +123,12 @@ def _infer(part: str, items: int | None, out: Path) -> None:
     if part.startswith("infer-pipeline"):
         from transformers import pipeline
         batch = 32 if part == "infer-pipeline-32" else None
-        clf = pipeline("text-classification", model=str(FINETUNED), tokenizer=str(FINETUNED), device=-1)
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from xlt import modelstore
+        # The same weights, as a user gets them from `xlt export-model` (a plain HF directory).
+        clf = pipeline("text-classification", model=modelstore.load(AutoModelForSequenceClassification, FINETUNED),
+                       tokenizer=AutoTokenizer.from_pretrained(FINETUNED), device=-1)
         texts = [r["text"] for r in records]
         clf(texts[:4])                                        # warm-up
         start = time.perf_counter()
@@ -135,9 +140,10 @@ def _infer(part: str, items: int | None, out: Path) -> None:
         import numpy as np
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from xlt import modelstore
         from xlt.transfer.finetune import _outputs
         tok = AutoTokenizer.from_pretrained(FINETUNED)
-        model = AutoModelForSequenceClassification.from_pretrained(FINETUNED).eval()
+        model = modelstore.load(AutoModelForSequenceClassification, FINETUNED)
         bf16 = bf16_auto()["bf16"] and part == "infer-xlt"
         if part == "infer-xlt-int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

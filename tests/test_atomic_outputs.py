@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
 from ruamel.yaml import YAML
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from xlt import io
+from xlt import io, modelstore
 from xlt.cli import cli, main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,8 +71,13 @@ def base(tmp_path_factory) -> Path:
     pretrained = root / "models/pretrained/tiny-random"
     model = AutoModelForSequenceClassification.from_pretrained(
         pretrained, num_labels=2, id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)})
-    model.save_pretrained(root / MODEL)
-    AutoTokenizer.from_pretrained(pretrained).save_pretrained(root / MODEL)
+    with torch.no_grad():   # "fine-tuned": everything moved but the frozen word embeddings
+        for name, w in model.named_parameters():
+            if "word_embeddings" not in name:
+                w.add_(0.01)
+    # As xlt.train stores it: the frozen embeddings shared with the pretrained encoder.
+    stored = modelstore.save(model, AutoTokenizer.from_pretrained(pretrained), root / MODEL, pretrained, "float16")
+    assert list(stored["shared"]) == ["bert.embeddings.word_embeddings.weight"]
     io.write_json(root / MODEL / "train_info.json",
                   {"labels": LABELS, "train_examples": 16, "train_seconds": 0.0, "best_checkpoint": "checkpoint-2",
                    "parameters": model.num_parameters(), "dev": {"accuracy": 0.5, "f1": 0.5, "epoch": 1.0}})
@@ -96,7 +102,7 @@ def test_evaluate_succeeds_on_the_intact_model(root, monkeypatch):
 
 @pytest.mark.parametrize("damage", ["truncated", "missing"])
 def test_evaluate_with_broken_weights_fails_and_writes_nothing(root, monkeypatch, damage):
-    weights = root / MODEL / "model.safetensors"
+    weights = root / MODEL / modelstore.WEIGHTS
     if damage == "truncated":
         weights.write_bytes(weights.read_bytes()[:1000])
     else:
@@ -119,7 +125,7 @@ def test_failed_evaluation_keeps_the_previous_metrics_whole(root, monkeypatch):
     """Run outside DVC (which deletes outputs first), a failure leaves the last good file as it was."""
     assert exit_status(monkeypatch, root, "evaluate", *STAGE) == 0
     before = (root / METRICS).read_bytes()
-    (root / MODEL / "model.safetensors").write_bytes(b"\0" * 64)
+    (root / MODEL / modelstore.WEIGHTS).write_bytes(b"\0" * 64)
     assert exit_status(monkeypatch, root, "evaluate", *STAGE) != 0
     assert (root / METRICS).read_bytes() == before
     assert leftovers(root) == []
@@ -129,13 +135,12 @@ def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch
     """The final save dies half-way (after the weights, before the rest): no model directory,
     no loss curve, no temporary folder; checkpoints are kept for the next run to resume."""
     shutil.rmtree(root / MODEL)
-    original = Trainer.save_model
+    original = modelstore.save
 
-    def save_then_fail(self, output_dir=None, _internal_call=False):
-        original(self, output_dir, _internal_call=_internal_call)
-        if not _internal_call:            # the final save into the stage's output, not a checkpoint
-            raise OSError(28, "No space left on device")
-    monkeypatch.setattr(Trainer, "save_model", save_then_fail)
+    def save_then_fail(*args, **kwargs):   # the final save into the stage's output, not a checkpoint
+        original(*args, **kwargs)
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(modelstore, "save", save_then_fail)
     assert exit_status(monkeypatch, root, "train", *STAGE) != 0
     assert not (root / MODEL).exists()
     assert sorted(p.name for p in (root / MODEL).parent.iterdir()) == []

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
 from dvc_helpers import tiny_sentiment_root
-from xlt import io
+from xlt import io, modelstore
 from xlt.cli import cli
 
 TORCHRUN = Path(sys.executable).with_name("torchrun")
@@ -80,10 +80,10 @@ def test_torchrun_trains_with_two_processes(ddp_run):
 def test_one_model_written_once_and_trained(ddp_run):
     root = _ok(ddp_run)
     models = root / "models/tiny-random"
-    assert [p.relative_to(models).as_posix() for p in models.rglob("model.safetensors")] == ["sentiment/te/model.safetensors"]
+    assert [p.relative_to(models).as_posix() for p in models.rglob(modelstore.WEIGHTS)] == [f"sentiment/te/{modelstore.WEIGHTS}"]
     assert sorted(p.name for p in (models / "sentiment").iterdir()) == ["te"]
     model_dir = models / "sentiment/te"
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    model = modelstore.load(AutoModelForSequenceClassification, model_dir)
     AutoTokenizer.from_pretrained(model_dir)
     init = AutoModel.from_pretrained(root / "models/pretrained/tiny-random")
     trained_q = model.base_model.encoder.layer[0].attention.self.query.weight
@@ -118,7 +118,7 @@ def test_dev_loss_is_not_scaled_by_the_number_of_processes(ddp_run):
     root = _ok(ddp_run)
     model_dir = root / "models/tiny-random/sentiment/te"
     info = io.read_json(model_dir / "train_info.json")
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    model = modelstore.load(AutoModelForSequenceClassification, model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     dev = io.read_jsonl(root / "data/prepared/sentiment/te/dev.jsonl")
     batch = tokenizer([r["text"] for r in dev], padding=True, return_tensors="pt")

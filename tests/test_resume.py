@@ -28,7 +28,7 @@ from safetensors.torch import load_file
 from transformers import Trainer
 
 from dvc_helpers import tiny_sentiment_root
-from xlt import io
+from xlt import io, modelstore
 from xlt.cli import cli
 
 pytestmark = pytest.mark.slow    # trains tiny models several times over
@@ -60,7 +60,7 @@ def _copy_inputs(src: Path, dst: Path) -> Path:
 
 
 def _same_weights(a: Path, b: Path) -> None:
-    wa, wb = load_file(a / "model.safetensors"), load_file(b / "model.safetensors")
+    wa, wb = load_file(a / modelstore.WEIGHTS), load_file(b / modelstore.WEIGHTS)
     assert wa.keys() == wb.keys()
     for k in wa:
         assert torch.equal(wa[k], wb[k]), f"{k} differs"
@@ -263,7 +263,7 @@ def test_sigkilled_dvc_stage_resumes_on_the_next_repro(tmp_path_factory):
     assert proc.returncode == -signal.SIGKILL, \
         f"training ended ({proc.returncode}) before it could be interrupted:\n{killed_output[-3000:]}"
     assert _complete_checkpoint(ckpts), killed_output[-3000:]
-    assert not (model_dir / "model.safetensors").exists()
+    assert not (model_dir / modelstore.WEIGHTS).exists()
 
     # 2. The next `dvc repro` is not blocked by the dead run's locks, reruns the stage, which
     #    resumes from the checkpoint, and evaluates it.

@@ -149,6 +149,18 @@ def report(ctx):
     click.echo(f"wrote {path}")
 
 
+@cli.command("export-model")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--task", type=click.Choice(["sentiment", "ner"]), required=True)
+def export_model(model_dir, out_dir, task):
+    """Write a self-contained float32 Hugging Face copy of a fine-tuned classifier (its frozen
+    embeddings included), loadable with from_pretrained / transformers.pipeline anywhere."""
+    from xlt import modelstore, tasks
+    modelstore.export(model_dir, out_dir, tasks.get(task).auto_model)
+    click.echo(f"wrote {out_dir}")
+
+
 @cli.command()
 @click.pass_context
 def check(ctx):

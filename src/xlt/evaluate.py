@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, Trainer, TrainingArguments
 
-from xlt import io, tasks
+from xlt import io, modelstore, tasks
 
 EVAL_MAX_LENGTH = 512   # evaluate whole sentences: truncation would hide errors
 
@@ -50,7 +50,7 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: no trained model; run `dvc repro train@{model_name}-{task_name}-{lang}`")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = task.auto_model.from_pretrained(model_dir).eval()
+    model = modelstore.load(task.auto_model, model_dir)
     info = io.read_json(model_dir / "train_info.json")
     result: dict = {}
     records = io.read_jsonl(data_dir / "test.jsonl")

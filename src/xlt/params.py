@@ -101,6 +101,9 @@ class TrainConfig:
     bf16: bool = False
     fp16: bool = False
     tf32: bool = False
+    # How the fine-tuned weights are stored (xlt.modelstore): float16 halves the directory; the
+    # frozen word embeddings are shared with the pretrained encoder in any case.
+    save_dtype: str = "float32"
     # model-level
     dropout: float = 0.1
     seed: int = 42
@@ -128,7 +131,7 @@ def _bf16(value) -> bool:
 
 
 _bf16.__name__ = "bool or 'auto'"
-_CASTS = {"freeze_embeddings": _bool, "bf16": _bf16, "fp16": _bool, "tf32": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
+_CASTS = {"save_dtype": str, "freeze_embeddings": _bool, "bf16": _bf16, "fp16": _bool, "tf32": _bool, "learning_rate": float, "batch_size": int, "epochs": float, "weight_decay": float,
           "warmup_ratio": float, "dropout": float, "seed": int, "max_length": int}
 
 
@@ -376,6 +379,7 @@ _TRAIN_LIMITS = {
     "max_eval_samples": Nullable(Int(lo=1)),
     "freeze_layers": Int(lo=0),
     "bf16": Bool(strings=True, auto=True),
+    "save_dtype": OneOf(("float32", "float16", "bfloat16")),
 }
 _BY_ANNOTATION = {"float": Float(), "int": Int(), "bool": Bool(strings=True), "int | None": Nullable(Int())}
 _TRAIN = {f.name: _TRAIN_LIMITS.get(f.name) or _BY_ANNOTATION.get(str(f.type), Scalar())

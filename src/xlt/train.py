@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from transformers import AutoTokenizer, Trainer, TrainingArguments, set_seed
 
-from xlt import io, tasks
+from xlt import io, modelstore, tasks
 from xlt.params import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -169,8 +169,9 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     if trainer.is_world_process_zero():   # one process writes the one model
         info["processes"] = args.world_size
         with io.atomic_path(out_dir) as tmp:
-            trainer.save_model(str(tmp))
-            tokenizer.save_pretrained(str(tmp))
+            # Frozen word embeddings are shared with pretrained_dir, not stored again (xlt.modelstore).
+            stored = modelstore.save(trainer.model, tokenizer, tmp, pretrained_dir, cfg.save_dtype, final_dir=out_dir)
+            info["storage"] = {"dtype": stored["dtype"], "shared": sorted(stored["shared"])}
             io.write_json(tmp / "train_info.json", info)
         _write_loss_curve(trainer.state.log_history, loss_csv)
         shutil.rmtree(ckpt_dir, ignore_errors=True)

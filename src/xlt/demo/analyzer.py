@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
+from xlt import modelstore
 from xlt.demo import text as textmod
 from xlt.demo.config import DemoConfig
 from xlt.demo.text import LANG_NAMES, SCRIPT_OF_LANG
@@ -82,9 +83,9 @@ class Analyzer:
         for lang in LANGS:
             d = root / f"models/{model}/sentiment/{lang}"
             self.sentiment[lang] = (AutoTokenizer.from_pretrained(d),
-                                    AutoModelForSequenceClassification.from_pretrained(d).eval())
+                                    modelstore.load(AutoModelForSequenceClassification, d))
             d = root / f"models/{model}/ner/{lang}"
-            self.ner[lang] = (AutoTokenizer.from_pretrained(d), AutoModelForTokenClassification.from_pretrained(d).eval())
+            self.ner[lang] = (AutoTokenizer.from_pretrained(d), modelstore.load(AutoModelForTokenClassification, d))
         for lang in MT_LANGS:
             m, tok = mt.load(root / f"models/{mt_model}/translation/{lang}")
             if config.translation_dtype == "bfloat16":

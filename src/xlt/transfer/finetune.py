@@ -17,7 +17,7 @@ import torch
 from transformers import AutoConfig, AutoTokenizer, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
-from xlt import tasks
+from xlt import modelstore, tasks
 from xlt.transfer.labels import NerSpace, SentimentSpace, map_spans
 
 PREDICT_MAX_LENGTH = 512     # whole sentences: truncation would hide errors
@@ -53,8 +53,8 @@ def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: floa
         use = own or labels
         if use is None:
             raise ValueError(f"{init_dir}: a bare encoder needs the labels of the new head")
-        model = task.auto_model.from_pretrained(
-            init_dir, num_labels=len(use), id2label=dict(enumerate(use)), label2id={l: i for i, l in enumerate(use)},
+        model = modelstore.load(
+            task.auto_model, init_dir, num_labels=len(use), id2label=dict(enumerate(use)), label2id={l: i for i, l in enumerate(use)},
             hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, classifier_dropout=dropout)
     finally:
         hf_logging.set_verbosity(prev)
