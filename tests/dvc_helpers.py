@@ -65,7 +65,7 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
         p["baselines"][task]["max_train_samples"] = 200
     p["baselines"]["ner"]["max_iterations"] = 5
     # Translation: the tiny encoder-decoder on Telugu, a few test sentences, short outputs.
-    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["te"]}
+    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["te"], "generators": []}
     p["translation"]["decode"].update(num_beams=1, max_new_tokens=8)
     p["translation"]["data"]["te"]["test"] = {"flores200-devtest": 8, "wat2021-test": 8}
     t = p["transfer"]

@@ -346,7 +346,7 @@ def test_numbers_as_strings_accepted_where_cast_later(tmp_path, raw, key, value)
 def test_every_train_config_key_accepted_in_task_and_override(tmp_path, raw):
     values = {"learning_rate": 1e-4, "batch_size": 8, "epochs": 1, "weight_decay": 0.0, "warmup_ratio": 0.1,
               "max_train_samples": 10, "max_eval_samples": None, "freeze_embeddings": True, "freeze_layers": 2,
-              "bf16": False, "fp16": False, "tf32": True}
+              "bf16": False, "fp16": False, "tf32": True, "save_dtype": "float16"}
     assert set(values) == params._TRAIN_KEYS   # a new TrainConfig key: add it here
     raw["models"]["me5-small"]["ner"].update(values)
     raw["models"]["me5-small"]["ner"]["langs"]["hi"] = dict(values)
@@ -595,3 +595,11 @@ def test_bf16_switches_take_auto_and_auto_follows_the_cpu(with_transfer, monkeyp
     monkeypatch.setattr(speed, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
     assert params._cast("bf16", "auto", "x.") is True
     assert params._cast("bf16", "false", "x.") is False
+
+
+def test_storage_dtype_is_a_choice(tmp_path, raw):
+    raw["models"]["me5-small"]["ner"]["save_dtype"] = "float61"
+    assert "models.me5-small.ner.save_dtype: unknown value 'float61': did you mean 'float16'?" in load_error(tmp_path, raw)
+    raw["models"]["me5-small"]["ner"]["save_dtype"] = "bfloat16"
+    cfg = params.train_config(params.load(write(tmp_path, raw)), "me5-small", "ner", "hi")
+    assert cfg.save_dtype == "bfloat16"

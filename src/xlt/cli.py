@@ -315,17 +315,50 @@ def mt_train(ctx, model, lang):
                f"dev loss {info['dev'].get('loss')}")
 
 
+@mt.command("gen-pretrained")
+@model_opt
+@click.pass_context
+def mt_gen_pretrained(ctx, model):
+    """models/pretrained/<model>/: a pretrained generator (translation.generators), verified and dequantised."""
+    from xlt.translation.config import gen_config
+    from xlt.translation.generator import materialise
+    info = materialise(model, gen_config(_params(ctx), model, "hi"), ctx.obj["root"] / f"models/pretrained/{model}")
+    click.echo(f"{model}: {info['parameters']:,} parameters from {info['source']}"
+               + (f" (sha256 {info['sha256'][:12]}…, {info['bytes']:,} bytes)" if "sha256" in info else ""))
+
+
+@mt.command("gen-train")
+@model_opt
+@mt_lang_opt
+@click.pass_context
+def mt_gen_train(ctx, model, lang):
+    """Fine-tune a pretrained generator for English->lang: models/<model>/translation/<lang>/."""
+    from xlt.translation.config import gen_config
+    from xlt.translation.generator import train as run
+    root = ctx.obj["root"]
+    info = run(model, lang, gen_config(_params(ctx), model, lang), root / f"models/pretrained/{model}",
+               root / f"data/translation/{lang}", root / f"models/{model}/translation/{lang}",
+               root / f"plots/train_loss/{model}/translation/{lang}.csv")
+    click.echo(f"{model}/translation/{lang}: {info['steps']} steps on {info['train_examples']} pairs in "
+               f"{info['train_seconds']}s; dev loss {info['dev']['loss']:.3f}")
+
+
+def _decode_for(p: dict, model: str):
+    """Generators decode greedily (translation.generate); encoder-decoders with translation.decode."""
+    from xlt.translation.config import decode_config, gen_decode
+    return gen_decode(p) if model in ((p.get("translation") or {}).get("generators") or {}) else decode_config(p)
+
+
 @mt.command("evaluate")
 @model_opt
 @mt_lang_opt
 @click.pass_context
 def mt_evaluate(ctx, model, lang):
     """Translate the test sets, score BLEU and chrF++: metrics/<model>/translation/<lang>.json."""
-    from xlt.translation.config import decode_config
     from xlt.translation.evaluate import evaluate as run
     p = _params(ctx)
     root = ctx.obj["root"]
-    result = run(model, lang, decode_config(p), root / f"models/{model}/translation/{lang}",
+    result = run(model, lang, _decode_for(p, model), root / f"models/{model}/translation/{lang}",
                  root / f"data/translation/{lang}", dict(p["translation"]["data"][lang]["test"]),
                  root / f"metrics/{model}/translation/{lang}.json", root / f"predictions/{model}/translation/{lang}",
                  root / f"reports/samples/{model}/translation/{lang}.md", seed=int(p["data"]["seed"]))
@@ -340,10 +373,17 @@ def mt_evaluate(ctx, model, lang):
 @click.pass_context
 def mt_translate(ctx, model, lang, sentences):
     """Translate English sentences with a trained model (decoding from params.yaml)."""
+    from xlt.translation import generator
     from xlt.translation import model as mt_model
-    from xlt.translation.config import decode_config
-    m, tok = mt_model.load(ctx.obj["root"] / f"models/{model}/translation/{lang}")
-    for line in mt_model.translate(m, tok, list(sentences), decode_config(_params(ctx))):
+    model_dir = ctx.obj["root"] / f"models/{model}/translation/{lang}"
+    decode = _decode_for(_params(ctx), model)
+    if generator.is_generator(model_dir):
+        m, tok = generator.load(model_dir)
+        lines = generator.translate(m, tok, list(sentences), lang, decode)
+    else:
+        m, tok = mt_model.load(model_dir)
+        lines = mt_model.translate(m, tok, list(sentences), decode)
+    for line in lines:
         click.echo(line)
 
 

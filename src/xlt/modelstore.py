@@ -42,7 +42,7 @@ def _sha256(t: torch.Tensor) -> str:
 
 
 def _pretrained_tensors(pretrained_dir: Path) -> tuple[Path, dict[str, str]]:
-    """The pretrained weights file and its tensor names, keyed by name without a model prefix."""
+    """The pretrained weights file and its tensor names."""
     f = Path(pretrained_dir) / "model.safetensors"
     if not f.exists():
         raise ModelStoreError(f"{f}: no pretrained weights to share frozen tensors with")
@@ -70,7 +70,8 @@ def save(model, tokenizer, out_dir: Path, pretrained_dir: Path | None = None, dt
         prefix = f"{model.base_model_prefix}."
         with safe_open(str(f), "pt") as st:
             for name in list(state):
-                key = name.removeprefix(prefix)
+                # The pretrained file may hold the bare encoder (no prefix) or the same class.
+                key = name if name in names else name.removeprefix(prefix)
                 if key in names:
                     ref = st.get_tensor(key)
                     if ref.dtype == state[name].dtype and ref.shape == state[name].shape and torch.equal(ref, state[name]):
@@ -91,15 +92,16 @@ def is_compact(model_dir: Path) -> bool:
     return (Path(model_dir) / MANIFEST).exists()
 
 
-def load(auto_cls, model_dir: Path, **config_overrides):
-    """The model in model_dir as float32, in eval mode: compact (see `save`) or plain Hugging Face."""
+def load(auto_cls, model_dir: Path, build=None, **config_overrides):
+    """The model in model_dir as float32, in eval mode: compact (see `save`) or plain Hugging Face.
+    build(config) -> model: for models whose modules differ from auto_cls.from_config's."""
     model_dir = Path(model_dir)
     if not is_compact(model_dir):
         return auto_cls.from_pretrained(model_dir, **config_overrides).eval()
     manifest = io.read_json(model_dir / MANIFEST)
     config = AutoConfig.from_pretrained(model_dir, **config_overrides)
     with torch.random.fork_rng(devices=[]):     # random init, overwritten below: leave the caller's RNG alone
-        model = auto_cls.from_config(config)
+        model = build(config) if build else auto_cls.from_config(config)
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in load_file(str(model_dir / WEIGHTS)).items()}
     for name, ref in manifest["shared"].items():
         f = (model_dir / ref["file"]).resolve()

@@ -129,20 +129,23 @@ def write_report(params: dict, root: Path = Path("."), refs_path: Path | None = 
         out += ["## Table 2: named entity recognition (entity-level precision/recall/F1, seqeval)", ""]
         out += _task_table(root, "ner", langs, models, refs, datasets) + [""]
     mt = run.get("translation") or {}
-    if mt.get("models"):
+    mt_models = list(mt.get("models") or []) + list(mt.get("generators") or [])
+    if mt_models:
         out += ["## Table 3: English->Hindi / English->Telugu translation (sacreBLEU BLEU, chrF++)", "",
                 "Our encoder-decoders are warm-started from the encoder (Rothe et al. 2020) or, as the control, "
                 "the same architecture randomly initialised; both are trained on the same few thousand pairs on "
                 "a CPU, so the scores are low. FLORES-200 devtest is the headline test set; the second set "
                 "per language may be its first N sentences (see params.yaml). IndicTrans v1 was scored on "
                 "FLORES-101 devtest with its own tokenisation, so its BLEU is indicative only. "
-                "Samples: `reports/samples/<model>/translation/<lang>.md`.", ""]
-        out += _translation_table(root, mt.get("langs", []), mt["models"], refs) + [""]
+                "Samples: `reports/samples/<model>/translation/<lang>.md`. Initialisation 'pretrained "
+                "generator': a pretrained multilingual language model (Gemma 3 270M) fine-tuned on the pairs "
+                "with the loss on the target side, decoded greedily (xlt.translation.generator).", ""]
+        out += _translation_table(root, mt.get("langs", []), mt_models, refs) + [""]
     out += ["## Data", "", "Every repair and drop made while reading and cleaning "
             "(details with examples in `data/prepared/<task>/<lang>/report.json`).", ""]
     out += _data_table(root, tasks, langs) + [""]
     out += ["## Training cost", ""] + _timing_table(root, tasks, langs, models)
-    for m in mt.get("models", []):
+    for m in mt_models:
         for lang in mt.get("langs", []):
             r = _load_metrics(root, m, "translation", lang)
             if r:

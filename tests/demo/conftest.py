@@ -70,7 +70,7 @@ def _write_params(root: Path) -> Path:
     p = yaml.load((REPO / "params.yaml").read_text())
     p["run"].update(models=["tiny-random"], tasks=["sentiment", "ner"], langs=["en", "hi", "te"])
     p["transfer"]["tasks"] = []
-    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["hi", "te"]}
+    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["hi", "te"], "generators": []}
     p["translation"]["models"]["tiny-random"].update(max_target_length=64)   # the Telugu targets are long
     p["translation"]["decode"].update(num_beams=2, max_new_tokens=64)
     # The tiny tokenizer splits Telugu into far more pieces per English piece than me5-small's.

@@ -44,7 +44,7 @@ def root(tmp_path_factory) -> tuple[Path, Path]:
         _lines(raw / f"flores200/{split}/tel_Telu.{split}", TE[sl] * 2)
     yaml = YAML()
     p = yaml.load((REPO / "params.yaml").read_text())
-    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["hi", "te"]}
+    p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["hi", "te"], "generators": []}
     data = p["translation"]["data"]
     data["hi"] = {"train": {"opus100-dev": None}, "dev": "flores200-dev", "test": {"flores200-devtest": None}}
     data["te"] = {"train": {"mann-ki-baat": None}, "dev": "flores200-dev", "test": {"flores200-devtest": None}}

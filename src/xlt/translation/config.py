@@ -52,11 +52,13 @@ class DecodeConfig:
 
 
 _BOOLS = {"freeze_embeddings", "bf16", "fp16", "tf32"}   # (DecodeConfig.bf16 too)
-_FLOATS = {"learning_rate", "epochs", "weight_decay", "warmup_ratio", "label_smoothing", "dropout", "length_penalty"}
-_STRINGS = {"encoder", "init"}
+_FLOATS = {"learning_rate", "epochs", "weight_decay", "warmup_ratio", "label_smoothing", "dropout", "length_penalty",
+           "repetition_penalty"}
+_STRINGS = {"encoder", "init", "source", "sha256", "save_dtype"}
+_NULLABLE = {"sha256"}
 
 
-def _cast(cls, values: dict, where: str):
+def _cast(cls, values: dict, where: str, casters: dict | None = None):
     known = {f.name for f in fields(cls)}
     out = {}
     for key, value in values.items():
@@ -64,10 +66,11 @@ def _cast(cls, values: dict, where: str):
             hint = difflib.get_close_matches(key, known, n=1)
             raise ParamsError(f"params.yaml: {where}.{key}: unknown key"
                               + (f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(sorted(known))})"))
-        if value is None and key.startswith("max_") and key.endswith("samples"):
+        if value is None and (key.startswith("max_") and key.endswith("samples") or key in _NULLABLE):
             out[key] = None
             continue
-        caster: Any = _bool if key in _BOOLS else float if key in _FLOATS else str if key in _STRINGS else int
+        caster: Any = (casters or {}).get(key) or (
+            _bool if key in _BOOLS else float if key in _FLOATS else str if key in _STRINGS else int)
         try:
             out[key] = caster(value)
         except (TypeError, ValueError):
@@ -94,6 +97,39 @@ def mt_config(p: dict, model: str, lang: str) -> MTConfig:
     return cfg
 
 
+def gen_config(p: dict, name: str, lang: str):
+    """translation.generators.<name> (+ its langs.<lang> overrides): a pretrained generator, fine-tuned."""
+    from xlt.params import _bf16
+    from xlt.translation.generator import PACKAGES, GenConfig
+    gens = (p.get("translation") or {}).get("generators") or {}
+    if name not in gens:
+        raise ParamsError(f"params.yaml: no section translation.generators.{name} (known: {', '.join(gens) or 'none'})")
+    section = dict(gens[name])
+    overrides = (section.pop("langs", None) or {}).get(lang) or {}
+    where = f"translation.generators.{name}"
+    cfg = _cast(GenConfig, {**section, **overrides}, where, {"bf16": _bf16})
+    if cfg.save_dtype not in ("float32", "float16", "bfloat16"):
+        raise ParamsError(f"params.yaml: {where}.save_dtype: expected float32, float16 or bfloat16, got {cfg.save_dtype!r}")
+    if cfg.source in PACKAGES and not cfg.sha256:
+        raise ParamsError(f"params.yaml: {where}.sha256: pin the sha256 of the weights the package ships")
+    for key in ("learning_rate", "batch_size", "epochs", "max_length", "eval_steps"):
+        if getattr(cfg, key) <= 0:
+            raise ParamsError(f"params.yaml: {where}.{key}: must be positive, got {getattr(cfg, key)}")
+    return cfg
+
+
+def gen_decode(p: dict):
+    """translation.generate: greedy decoding settings of the generators."""
+    from xlt.params import _bf16
+    from xlt.translation.generator import GenDecode
+    cfg = _cast(GenDecode, dict((p.get("translation") or {}).get("generate") or {}), "translation.generate",
+                {"bf16": _bf16})
+    if cfg.max_new_tokens < 1 or cfg.batch_size < 1 or cfg.no_repeat_ngram_size < 0 or cfg.repetition_penalty <= 0:
+        raise ParamsError("params.yaml: translation.generate: max_new_tokens and batch_size must be >= 1, "
+                          "no_repeat_ngram_size >= 0, repetition_penalty > 0")
+    return cfg
+
+
 def decode_config(p: dict) -> DecodeConfig:
     return _cast(DecodeConfig, dict((p.get("translation") or {}).get("decode") or {}), "translation.decode")
 
@@ -108,8 +144,9 @@ def validate(p: dict) -> None:
     if not isinstance(section, dict):
         raise ParamsError("params.yaml: run.translation is set but there is no 'translation' section")
     for key in section:
-        if key not in ("data", "decode", "models"):
-            raise ParamsError(f"params.yaml: translation.{key}: unknown key (known: data, decode, models)")
+        if key not in ("data", "decode", "models", "generators", "generate"):
+            raise ParamsError(f"params.yaml: translation.{key}: unknown key (known: data, decode, models, "
+                              f"generators, generate)")
     data = section.get("data") or {}
     for lang in (run or {}).get("langs", []):
         if lang not in LANGS:
@@ -136,4 +173,13 @@ def validate(p: dict) -> None:
     for model in (run or {}).get("models", []):
         for lang in (run or {}).get("langs", []):
             mt_config(p, model, lang)
+    for name in (section.get("generators") or {}):       # every declared one, run or not
+        for lang in LANGS:
+            gen_config(p, name, lang)
+    for name in (run or {}).get("generators", []) or []:
+        if name not in (section.get("generators") or {}):
+            raise ParamsError(f"params.yaml: run.translation.generators names '{name}', which has no section "
+                              f"under translation.generators")
+    if section.get("generators"):
+        gen_decode(p)
     decode_config(p)
