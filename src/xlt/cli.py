@@ -373,17 +373,9 @@ def mt_evaluate(ctx, model, lang):
 @click.pass_context
 def mt_translate(ctx, model, lang, sentences):
     """Translate English sentences with a trained model (decoding from params.yaml)."""
-    from xlt.translation import generator
-    from xlt.translation import model as mt_model
-    model_dir = ctx.obj["root"] / f"models/{model}/translation/{lang}"
-    decode = _decode_for(_params(ctx), model)
-    if generator.is_generator(model_dir):
-        m, tok = generator.load(model_dir)
-        lines = generator.translate(m, tok, list(sentences), lang, decode)
-    else:
-        m, tok = mt_model.load(model_dir)
-        lines = mt_model.translate(m, tok, list(sentences), decode)
-    for line in lines:
+    from xlt.translation.evaluate import translator
+    translate = translator(ctx.obj["root"] / f"models/{model}/translation/{lang}", lang, _decode_for(_params(ctx), model))
+    for line in translate(list(sentences)):
         click.echo(line)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -41,13 +42,13 @@ def _sha256(t: torch.Tensor) -> str:
     return hashlib.sha256(t.detach().contiguous().cpu().view(torch.uint8).numpy().tobytes()).hexdigest()
 
 
-def _pretrained_tensors(pretrained_dir: Path) -> tuple[Path, dict[str, str]]:
+def _pretrained_tensors(pretrained_dir: Path) -> tuple[Path, set[str]]:
     """The pretrained weights file and its tensor names."""
     f = Path(pretrained_dir) / "model.safetensors"
     if not f.exists():
         raise ModelStoreError(f"{f}: no pretrained weights to share frozen tensors with")
     with safe_open(str(f), "pt") as st:
-        return f, {k: k for k in st.keys()}
+        return f, set(st.keys())
 
 
 def save(model, tokenizer, out_dir: Path, pretrained_dir: Path | None = None, dtype: str = "float32",
@@ -116,22 +117,12 @@ def load(auto_cls, model_dir: Path, build=None, **config_overrides):
                 f"{model_dir}: the shared tensor {name} in {f} is not the one it was trained with "
                 f"(sha256 differs): the pretrained encoder changed since; retrain (`dvc repro`)")
         state[name] = t
+    # Reported: parameters and persistent buffers only (non-persistent ones are never saved).
     missing, unexpected = model.load_state_dict(state, strict=False)
-    # Non-persistent buffers (position ids) are rebuilt by the model itself and never saved.
-    missing = [k for k in missing if k in dict(model.named_parameters()) or k in _persistent_buffers(model)]
     if missing or unexpected:
         raise ModelStoreError(f"{model_dir}: weights do not match the config: missing {missing[:5]}, "
                               f"unexpected {unexpected[:5]}")
     return model.eval()
-
-
-def _persistent_buffers(model) -> set[str]:
-    out = set()
-    for mod_name, mod in model.named_modules():
-        for b in mod._buffers:
-            if b not in mod._non_persistent_buffers_set:
-                out.add(f"{mod_name}.{b}" if mod_name else b)
-    return out
 
 
 def export(model_dir: Path, out_dir: Path, auto_cls) -> None:
@@ -142,6 +133,5 @@ def export(model_dir: Path, out_dir: Path, auto_cls) -> None:
     with io.atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        for extra in ("train_info.json",):
-            if (Path(model_dir) / extra).exists():
-                (tmp / extra).write_bytes((Path(model_dir) / extra).read_bytes())
+        if (Path(model_dir) / "train_info.json").exists():
+            shutil.copy2(Path(model_dir) / "train_info.json", tmp / "train_info.json")

@@ -40,6 +40,15 @@ def subsample(records: list[dict], n: int | None, seed: int) -> list[dict]:
     return [records[i] for i in sorted(rng.sample(range(len(records)), n))]
 
 
+def train_dev(data_dir: Path, max_train: int | None, max_eval: int | None, seed: int) -> tuple[list, list]:
+    """data_dir's train and dev records, each a seeded subset of at most max_* (None: all)."""
+    train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), max_train, seed)
+    dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), max_eval, seed)
+    if not train_records or not dev_records:
+        raise ValueError(f"{data_dir}: empty train or dev split")
+    return train_records, dev_records
+
+
 def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -90,10 +99,7 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
     _die_with_launcher()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     set_seed(cfg.seed)
-    train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
-    dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), cfg.max_eval_samples, cfg.seed)
-    if not train_records or not dev_records:
-        raise ValueError(f"{data_dir}: empty train or dev split")
+    train_records, dev_records = train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
     labels = task.label_list(train_records)
     label2id = {l: i for i, l in enumerate(labels)}
     id2label = dict(enumerate(labels))

@@ -99,6 +99,7 @@ def mt_config(p: dict, model: str, lang: str) -> MTConfig:
 
 def gen_config(p: dict, name: str, lang: str):
     """translation.generators.<name> (+ its langs.<lang> overrides): a pretrained generator, fine-tuned."""
+    from xlt.modelstore import DTYPES
     from xlt.params import _bf16
     from xlt.translation.generator import PACKAGES, GenConfig
     gens = (p.get("translation") or {}).get("generators") or {}
@@ -108,8 +109,8 @@ def gen_config(p: dict, name: str, lang: str):
     overrides = (section.pop("langs", None) or {}).get(lang) or {}
     where = f"translation.generators.{name}"
     cfg = _cast(GenConfig, {**section, **overrides}, where, {"bf16": _bf16})
-    if cfg.save_dtype not in ("float32", "float16", "bfloat16"):
-        raise ParamsError(f"params.yaml: {where}.save_dtype: expected float32, float16 or bfloat16, got {cfg.save_dtype!r}")
+    if cfg.save_dtype not in DTYPES:
+        raise ParamsError(f"params.yaml: {where}.save_dtype: expected {', '.join(DTYPES)}, got {cfg.save_dtype!r}")
     if cfg.source in PACKAGES and not cfg.sha256:
         raise ParamsError(f"params.yaml: {where}.sha256: pin the sha256 of the weights the package ships")
     for key in ("learning_rate", "batch_size", "epochs", "max_length", "eval_steps"):

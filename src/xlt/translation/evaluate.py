@@ -24,19 +24,25 @@ from xlt.translation.scores import scores
 SAMPLE_SIZE = 20
 
 
+def translator(model_dir: Path, lang: str, decode):
+    """translate(sentences, progress=False) for the model in model_dir, whichever family it is:
+    a fine-tuned generator (generator.py, greedy) or an encoder-decoder (model.py, beam search)."""
+    if generator.is_generator(model_dir):
+        model, tokenizer = generator.load(model_dir)
+        return lambda src, progress=False: generator.translate(model, tokenizer, src, lang, decode, progress)
+    model, tokenizer = mt.load(model_dir)
+    return lambda src, progress=False: mt.translate(model, tokenizer, src, decode, progress=progress)
+
+
 def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path,
              test_sets: dict[str, int | None],
              metrics_path: Path, predictions_dir: Path, samples_path: Path, seed: int = 42) -> dict:
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: no trained model; run `dvc repro mt-train@{model_name}-{lang}`")
-    if generator.is_generator(model_dir):      # the decoder-only family (generator.py), greedy
-        model, tokenizer = generator.load(model_dir)
-        translate = lambda src: generator.translate(model, tokenizer, src, lang, decode, progress=True)
-    else:
-        model, tokenizer = mt.load(model_dir)
-        translate = lambda src: mt.translate(model, tokenizer, src, decode, progress=True)
+    translate = translator(model_dir, lang, decode)
     info = io.read_json(model_dir / "train_info.json")
+    init = info["config"].get("init", "pretrained generator")     # generators have no `init`
     result: dict = {"test_sets": {}}
     samples: list[str] = []
     with io.atomic_path(predictions_dir) as pred_tmp:
@@ -46,7 +52,7 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
             if cap is not None:          # the first `cap` sentences (a secondary set, to save time)
                 records = records[:int(cap)]
             start = time.time()
-            hyps = translate([r["en"] for r in records])
+            hyps = translate([r["en"] for r in records], progress=True)
             seconds = time.time() - start
             s = scores(hyps, [r["tgt"] for r in records])
             s["seconds"] = round(seconds, 1)
@@ -65,11 +71,10 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
               "dev": {k: v for k, v in info["dev"].items() if k in ("loss", "epoch")},
               "train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
                         "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
-                        "init": info["config"].get("init", "pretrained generator")}}
+                        "init": init}}
     header = (f"# {model_name}: English -> {lang}, sample translations\n\n"
               f"{SAMPLE_SIZE} random sentences per test set (seed {seed}); decoding {decode.__dict__}.\n"
-              f"Trained on {info['train_examples']} pairs ({info['config'].get('init', 'pretrained generator')} "
-              f"initialisation).\n\n")
+              f"Trained on {info['train_examples']} pairs ({init} initialisation).\n\n")
     io.write_text(samples_path, header + "\n".join(samples))
     io.write_json(metrics_path, result)
     return result

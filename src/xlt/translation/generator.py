@@ -169,10 +169,15 @@ class TrimmedHead(nn.Module):
         super().__init__()
         self.weight = nn.Parameter(weight)
         self.register_buffer("keep", keep.long())
-        to_small = torch.full((vocab_size,), -1, dtype=torch.long)
-        to_small[keep.long()] = torch.arange(len(keep))
-        self.register_buffer("to_small", to_small, persistent=False)
+        self.register_buffer("to_small", torch.full((vocab_size,), -1, dtype=torch.long), persistent=False)
         self.vocab_size = vocab_size
+        self._index()
+        # `to_small` is derived from `keep`: rebuilt whenever a state dict brings a new `keep`.
+        self.register_load_state_dict_post_hook(lambda module, _: module._index())
+
+    def _index(self) -> None:
+        self.to_small.fill_(-1)
+        self.to_small[self.keep] = torch.arange(len(self.keep))
 
     def small(self, hidden: torch.Tensor) -> torch.Tensor:
         return F.linear(hidden, self.weight)
@@ -243,15 +248,12 @@ def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: 
     from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer,
                               TrainingArguments, set_seed)
 
-    from xlt.train import _write_loss_curve, subsample
+    from xlt.train import _write_loss_curve, train_dev
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if not (Path(pretrained_dir) / MANIFEST).exists():
         raise FileNotFoundError(f"{pretrained_dir}: no pretrained generator; run `dvc repro mt-gen-pretrained@{name}`")
     set_seed(cfg.seed)
-    train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
-    dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), cfg.max_eval_samples, cfg.seed)
-    if not train_records or not dev_records:
-        raise ValueError(f"{data_dir}: empty train or dev set")
+    train_records, dev_records = train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(pretrained_dir)
     model = AutoModelForCausalLM.from_pretrained(pretrained_dir, dtype=torch.float32)
     keep = kept_ids(tokenizer, [r["tgt"] for r in train_records + dev_records])
@@ -321,12 +323,7 @@ def load(model_dir: Path):
         model.lm_head = TrimmedHead(torch.zeros(k, hidden), torch.zeros(k, dtype=torch.long),
                                     model.get_input_embeddings().weight.shape[0])
         return model
-    model = modelstore.load(AutoModelForCausalLM, model_dir, build=build)
-    # `to_small` is derived from `keep`, which load_state_dict has just filled in.
-    head = model.lm_head
-    head.to_small.fill_(-1)
-    head.to_small[head.keep] = torch.arange(len(head.keep))
-    return model, AutoTokenizer.from_pretrained(model_dir)
+    return modelstore.load(AutoModelForCausalLM, model_dir, build=build), AutoTokenizer.from_pretrained(model_dir)
 
 
 @torch.inference_mode()

@@ -27,7 +27,7 @@ from transformers import (AutoTokenizer, DataCollatorForSeq2Seq, Seq2SeqTrainer,
 
 from xlt import io
 from xlt.encoders import materialise
-from xlt.train import _checkpoint_dir, _die_with_launcher, _fingerprint, _write_loss_curve, subsample
+from xlt.train import _checkpoint_dir, _die_with_launcher, _fingerprint, _write_loss_curve, train_dev
 from xlt.translation import model as mt
 from xlt.translation.config import MTConfig
 
@@ -40,10 +40,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
     _die_with_launcher()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
     set_seed(cfg.seed)
-    train_records = subsample(io.read_jsonl(data_dir / "train.jsonl"), cfg.max_train_samples, cfg.seed)
-    dev_records = subsample(io.read_jsonl(data_dir / "dev.jsonl"), cfg.max_eval_samples, cfg.seed)
-    if not train_records or not dev_records:
-        raise ValueError(f"{data_dir}: empty train or dev set")
+    train_records, dev_records = train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
 
     with tempfile.TemporaryDirectory(prefix="xlt-encoder-") as tmp:
         encoder_dir = Path(tmp) / "encoder"
