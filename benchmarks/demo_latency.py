@@ -2,13 +2,16 @@
 Hindi and Telugu (no speech), as `xlt analyze` / POST /api/analyze run it.
 
     python benchmarks/demo_latency.py [--root .] [--params params.yaml] [--model me5-small]
-        [--mt-model NAME] [-n 50] [--threads N] [--sentences FILE]
+        [--mt-model NAME] [-n 50] [--threads N] [--sentences FILE | --flores-dev]
         [--num-beams N] [--translation-dtype float32|bfloat16] [--parallel | --sequential]
         [--max-new-tokens-ratio R | --no-ratio] [--autocast | --no-autocast]
 
 Loads the models once (as `xlt serve` does), analyses 2 warm-up sentences, then N sentences one
 at a time, and prints the median and 95th percentile of the whole (wall time) and of each part.
-Sentences come from --sentences (one per line) or a built-in English list, cycled to N. The
+Sentences come from --sentences (one per line), --flores-dev (the English side of FLORES-200 dev,
+news-length sentences as users paste them, from data/translation/hi/dev.jsonl) or a built-in list
+of short English sentences, cycled to N. The translation model is demo.translation_model (auto:
+the best measured dev chrF++) unless --mt-model names one. The
 settings are params.yaml's `demo` section; the options override them, to compare variants. Not a
 test: speed is measured, never asserted.
 """
@@ -26,8 +29,10 @@ from pathlib import Path
 import torch
 from transformers.utils import logging as hf_logging
 
+from xlt import io
 from xlt import params as params_mod
 from xlt.demo.analyzer import Analyzer, default_models
+from xlt.speed import cpu_model
 from xlt.demo.config import DTYPES, demo_config
 
 SENTENCES = [
@@ -65,10 +70,12 @@ def main():
     ap.add_argument("--root", default=".", type=Path)
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--model", help="default: the first of run.models")
-    ap.add_argument("--mt-model", help="default: --model")
+    ap.add_argument("--mt-model", help="default: demo.translation_model (auto: the best measured dev chrF++)")
     ap.add_argument("-n", type=int, default=50, help="sentences timed (default 50)")
     ap.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     ap.add_argument("--sentences", type=Path, help="one English sentence per line")
+    ap.add_argument("--flores-dev", action="store_true",
+                    help="the English side of FLORES-200 dev (data/translation/hi/dev.jsonl under --root)")
     ap.add_argument("--num-beams", type=int, help="override demo.decode.num_beams")
     ap.add_argument("--translation-dtype", choices=DTYPES, help="override demo.translation_dtype")
     ap.add_argument("--parallel", dest="parallel", action="store_true", default=None,
@@ -83,11 +90,12 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     p = params_mod.load(a.params)
-    model, mt_model = default_models(p, a.model, a.mt_model)
+    model, mt_model = default_models(p, a.model, a.mt_model, a.root)
     cfg = demo_config(p)
     decode = dataclasses.replace(cfg.decode, **{k: v for k, v in (("num_beams", a.num_beams), ("bf16", a.autocast))
                                                 if v is not None})
-    cfg = dataclasses.replace(cfg, decode=decode, **{k: v for k, v in (
+    generate = dataclasses.replace(cfg.generate, **({} if a.autocast is None else {"bf16": a.autocast}))
+    cfg = dataclasses.replace(cfg, decode=decode, generate=generate, **{k: v for k, v in (
         ("translation_dtype", a.translation_dtype), ("parallel_translation", a.parallel),
         ("max_new_tokens_ratio", a.max_new_tokens_ratio)) if v is not None})
     if a.no_ratio:
@@ -95,8 +103,12 @@ def main():
     start = time.perf_counter()
     analyzer = Analyzer(a.root, model, mt_model, cfg)
     load_s = time.perf_counter() - start
-    pool = ([line.strip() for line in a.sentences.read_text(encoding="utf-8").splitlines() if line.strip()]
-            if a.sentences else SENTENCES)
+    if a.flores_dev:
+        pool = [r["en"] for r in io.read_jsonl(a.root / "data/translation/hi/dev.jsonl")]
+    elif a.sentences:
+        pool = [line.strip() for line in a.sentences.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        pool = SENTENCES
     for s in pool[:2]:
         analyzer.analyze(s)
     timings: dict[str, list[float]] = {}
@@ -107,13 +119,23 @@ def main():
         for part, ms in r["timings_ms"].items():
             timings.setdefault(part, []).append(ms)
 
-    print(f"demo latency: {a.n} English sentences, models {model} (sentiment, NER) + {mt_model} (translation "
-          f"en->hi, en->te), root {a.root}")
-    print(f"translation: beams {decode.num_beams}, at most {decode.max_new_tokens} new tokens"
-          + (f" and {cfg.max_new_tokens_ratio:g} x source pieces + 8" if cfg.max_new_tokens_ratio else "")
-          + f", weights {cfg.translation_dtype}, bf16 autocast {'on' if decode.bf16 else 'off'}, "
-          + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch "
+    words = statistics.median(len(pool[i % len(pool)].split()) for i in range(a.n))
+    source = "FLORES-200 dev" if a.flores_dev else str(a.sentences) if a.sentences else "built-in"
+    print(f"demo latency: {a.n} English sentences ({source}, median {words:g} words), models {model} "
+          f"(sentiment, NER) + {mt_model} ({analyzer.mt_family}; translation en->hi, en->te), root {a.root}")
+    if analyzer.mt_family == "generator":
+        g = cfg.generate
+        print(f"translation: greedy, at most {g.max_new_tokens} new tokens"
+              + (f" and {cfg.max_new_tokens_ratio:g} x source pieces + 8" if cfg.max_new_tokens_ratio else "")
+              + f", no_repeat_ngram {g.no_repeat_ngram_size}, weights {cfg.translation_dtype}, bf16 autocast "
+              + f"{'on' if g.bf16 else 'off'}, "
+              + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
+    else:
+        print(f"translation: beams {decode.num_beams}, at most {decode.max_new_tokens} new tokens"
+              + (f" and {cfg.max_new_tokens_ratio:g} x source pieces + 8" if cfg.max_new_tokens_ratio else "")
+              + f", weights {cfg.translation_dtype}, bf16 autocast {'on' if decode.bf16 else 'off'}, "
+              + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
+    print(f"machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} CPUs, torch "
           f"{torch.__version__} with {torch.get_num_threads()} threads; models loaded in {load_s:.1f} s")
     print(f"{'part':<16}{'median ms':>12}{'p95 ms':>12}")
     for part in ("sentiment", "ner", "translation_hi", "translation_te", "total"):

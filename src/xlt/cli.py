@@ -310,9 +310,9 @@ def mt_train(ctx, model, lang):
     cfg = mt_config(p, model, lang)
     info = run(model, lang, cfg, p["encoders"][cfg.encoder], root / f"data/translation/{lang}",
                root / f"models/{model}/translation/{lang}", root / f"plots/train_loss/{model}/translation/{lang}.csv",
-               checkpoints_root=root / "checkpoints")
+               root / f"plots/mt_dev_chrf/{model}/{lang}.csv", checkpoints_root=root / "checkpoints")
     click.echo(f"{model}/translation/{lang}: trained on {info['train_examples']} pairs in {info['train_seconds']}s; "
-               f"dev loss {info['dev'].get('loss')}")
+               f"best dev chrF++ (greedy) {info['dev'].get('chrf')}, dev loss {info['dev'].get('loss')}")
 
 
 @mt.command("gen-pretrained")
@@ -383,7 +383,8 @@ def mt_translate(ctx, model, lang, sentences):
 demo_model_opt = click.option("--model", default=None,
                               help="sentiment/NER models models/<model>/... (default: the first of run.models)")
 demo_mt_opt = click.option("--mt-model", default=None,
-                           help="translation models models/<mt-model>/translation/... (default: --model)")
+                           help="translation models models/<mt-model>/translation/... (default: demo.translation_model; "
+                                "auto = the best measured dev chrF++)")
 demo_threads_opt = click.option("--threads", type=click.IntRange(min=1), default=None,
                                 help="torch CPU threads (default: torch's, one per core; 1 is faster "
                                      "on a machine busy with other work)")
@@ -399,7 +400,7 @@ def _analyzer(ctx, model, mt_model, threads=None):
         import torch
         torch.set_num_threads(threads)
     p = _params(ctx)
-    model, mt_model = default_models(p, model, mt_model)
+    model, mt_model = default_models(p, model, mt_model, ctx.obj["root"])
     return Analyzer(ctx.obj["root"], model, mt_model, demo_config(p))
 
 

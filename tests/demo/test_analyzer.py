@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from xlt.cli import cli, main
 from xlt.demo import speech
-from xlt.demo.analyzer import default_models, format_table, missing_models
+from xlt.demo.analyzer import best_translation_model, default_models, format_table, missing_models
 from xlt.demo.text import InputError
 from xlt.translation.data import script_fraction
 
@@ -87,12 +87,38 @@ def test_missing_models_name_the_dvc_targets(tmp_path, demo_root):
     assert len(missing) == 8
 
 
-def test_default_models():
-    p = {"run": {"models": ["me5-small", "mbert"]}, "translation": {"models": {"me5-small": {}, "other": {}}}}
+def test_default_models(tmp_path):
+    p = {"run": {"models": ["me5-small", "mbert"]}, "translation": {"models": {"me5-small": {}, "other": {}}},
+         "demo": {"translation_model": "me5-small"}}
     assert default_models(p, None, None) == ("me5-small", "me5-small")
     assert default_models(p, "me5-small", "other") == ("me5-small", "other")
     with pytest.raises(ValueError, match="no translation model 'mbert'.*--mt-model"):
-        default_models(p, "mbert", None)
+        default_models(p, "mbert", "mbert")
+
+
+def _mt_metrics(root, name, hi, te):
+    for lang, chrf in (("hi", hi), ("te", te)):
+        path = root / f"metrics/{name}/translation/{lang}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"chrf": 99.0, "dev": {"chrf": chrf}}))
+
+
+def test_auto_picks_the_best_measured_dev_chrf(tmp_path):
+    p = {"run": {"models": ["me5-small"], "translation": {"models": ["me5-small", "me5-small-random"],
+                                                          "generators": ["gemma"]}},
+         "translation": {"models": {"me5-small": {}, "me5-small-random": {}}, "generators": {"gemma": {}}},
+         "demo": {"translation_model": "auto"}}
+    with pytest.raises(ValueError, match="no translation model has its dev chrF\+\+ measured"):
+        default_models(p, None, None, tmp_path)
+    _mt_metrics(tmp_path, "me5-small", 15.0, 12.0)
+    _mt_metrics(tmp_path, "me5-small-random", 9.0, 8.0)
+    assert best_translation_model(p, tmp_path) == ("me5-small", 13.5)
+    _mt_metrics(tmp_path, "gemma", 20.0, 10.0)                  # the mean decides: 15.0 > 13.5
+    assert default_models(p, None, None, tmp_path) == ("me5-small", "gemma")
+    (tmp_path / "metrics/gemma/translation/te.json").unlink()      # measured for one language only: skipped
+    assert default_models(p, None, None, tmp_path) == ("me5-small", "me5-small")
+    p["demo"]["translation_model"] = "me5-small-random"          # a name overrides the measurement
+    assert default_models(p, None, None, tmp_path)[1] == "me5-small-random"
 
 
 # ------------------------------------------------------------------ xlt analyze
@@ -140,6 +166,10 @@ def test_cli_bad_input_is_one_line_before_models_load(monkeypatch, capsys, tmp_p
 
 def test_cli_missing_models_is_one_line(monkeypatch, capsys, tmp_path):
     code, err = _main(monkeypatch, capsys, "--root", str(tmp_path), "analyze", "Ravi lives in Delhi.")
+    assert code == 2 and "\n" not in err
+    assert "no translation model has its dev chrF++ measured" in err        # auto: nothing measured yet
+    code, err = _main(monkeypatch, capsys, "--root", str(tmp_path), "analyze", "--mt-model", "me5-small",
+                      "Ravi lives in Delhi.")
     assert code == 2 and "\n" not in err
     assert "`dvc repro train@me5-small-sentiment-en`" in err and "`dvc repro mt-train@me5-small-te`" in err
 

@@ -39,3 +39,17 @@ def test_perfect_and_mismatched():
     assert scores(REFS, REFS)["chrf"] == pytest.approx(100.0)
     with pytest.raises(ValueError, match="7 hypotheses for 8 references"):
         scores(HYPS[:-1], REFS)
+
+
+def test_distinct_and_in_script_expose_a_model_that_does_not_translate():
+    refs = REFS[:6]                                          # Hindi
+    good = scores(HYPS[:6], refs, "hi")
+    assert good["distinct"] == 1.0 and good["in_script"] == 1.0
+    same = scores(["घर बड़ा है"] * 6, refs, "hi")             # one sentence for every input
+    assert same["distinct"] == pytest.approx(1 / 6)
+    mixed = scores(["the house is big", "", "घर big है", "పానీ", HYPS[4], HYPS[5]], refs, "hi")
+    # English, empty, half Devanagari (counts), Telugu script, two Hindi
+    assert mixed["in_script"] == pytest.approx(3 / 6)
+    assert scores(HYPS[6:], REFS[6:], "te")["in_script"] == 1.0
+    assert scores(HYPS[6:], REFS[6:], "hi")["in_script"] == 0.0
+    assert "in_script" not in scores(HYPS, REFS)             # no language, no script check

@@ -2,7 +2,9 @@
 
     models/<model>/sentiment/<lang>/      sentence classifier   (lang = en, hi, te)
     models/<model>/ner/<lang>/            IOB2 word tagger
-    models/<mt_model>/translation/<hi|te>/  English -> Hindi / Telugu
+    models/<mt_model>/translation/<hi|te>/  English -> Hindi / Telugu: an encoder-decoder or a
+                                          fine-tuned generator; by default the one with the best
+                                          measured dev chrF++ (demo.translation_model: auto)
 
 The input language is the script of the sentence (text.detect_language); sentiment and NER use
 that language's models. English is translated into Hindi and Telugu (the translation models are
@@ -20,6 +22,7 @@ concurrent requests: the fast tokenizers are not safe to share across threads.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,18 +41,51 @@ MT_LANGS = ("hi", "te")
 MAX_TOKENS = 512
 
 
-def default_models(p: dict, model: str | None, mt_model: str | None) -> tuple[str, str]:
-    """--model defaults to the first of run.models; --mt-model to --model."""
+def translation_models(p: dict) -> dict[str, str]:
+    """Every declared translation model -> its family: encoder-decoders (translation.models) and
+    fine-tuned generators (translation.generators)."""
+    section = p.get("translation") or {}
+    return {**{name: "encoder-decoder" for name in section.get("models") or {}},
+            **{name: "generator" for name in section.get("generators") or {}}}
+
+
+def best_translation_model(p: dict, root: Path) -> tuple[str, float]:
+    """The translation model of the default run with the highest dev chrF++ (mean over Hindi and
+    Telugu, measured by `mt-evaluate` on the first 200 FLORES-200 dev sentences)."""
+    run = (p.get("run") or {}).get("translation") or {}
+    measured = {}
+    for name in list(run.get("models") or []) + list(run.get("generators") or []):
+        chrf = []
+        for lang in MT_LANGS:
+            path = Path(root) / f"metrics/{name}/translation/{lang}.json"
+            if path.exists():
+                chrf.append((json.loads(path.read_text()).get("dev") or {}).get("chrf"))
+        if len(chrf) == len(MT_LANGS) and None not in chrf:
+            measured[name] = sum(chrf) / len(chrf)
+    if not measured:
+        raise ValueError("demo.translation_model is 'auto' but no translation model has its dev chrF++ measured "
+                         "for both languages (metrics/<model>/translation/<lang>.json, written by `dvc repro "
+                         "mt-evaluate mt-gen-evaluate`); name one with demo.translation_model or --mt-model")
+    best = max(measured, key=measured.get)
+    return best, measured[best]
+
+
+def default_models(p: dict, model: str | None, mt_model: str | None, root: Path = Path(".")) -> tuple[str, str]:
+    """--model defaults to the first of run.models; --mt-model to demo.translation_model, where
+    'auto' means the best translation model by measured dev chrF++."""
     model = model or p["run"]["models"][0]
-    mt_model = mt_model or model
-    known = ((p.get("translation") or {}).get("models") or {})
+    if mt_model is None:
+        mt_model = str((p.get("demo") or {}).get("translation_model", "auto"))
+        if mt_model == "auto":
+            mt_model, _ = best_translation_model(p, root)
+    known = translation_models(p)
     if known and mt_model not in known:
-        raise ValueError(f"params.yaml: no translation model '{mt_model}' under translation.models "
-                         f"(known: {', '.join(known)}); choose one with --mt-model")
+        raise ValueError(f"params.yaml: no translation model '{mt_model}' under translation.models or "
+                         f"translation.generators (known: {', '.join(known)}); choose one with --mt-model")
     return model, mt_model
 
 
-def missing_models(root: Path, model: str, mt_model: str) -> list[str]:
+def missing_models(root: Path, model: str, mt_model: str, mt_stage: str = "mt-train") -> list[str]:
     """One 'path (`dvc repro target`)' per model directory that is not there."""
     out = []
     for lang in LANGS:
@@ -60,7 +96,7 @@ def missing_models(root: Path, model: str, mt_model: str) -> list[str]:
     for lang in MT_LANGS:
         rel = f"models/{mt_model}/translation/{lang}"
         if not (root / rel / "config.json").exists():
-            out.append(f"{rel} (`dvc repro mt-train@{mt_model}-{lang}`)")
+            out.append(f"{rel} (`dvc repro {mt_stage}@{mt_model}-{lang}`)")
     return out
 
 
@@ -68,15 +104,18 @@ class Analyzer:
     """The six classifiers and two translation models of one model name, loaded once."""
 
     def __init__(self, root: Path, model: str, mt_model: str, config: DemoConfig):
-        from xlt.translation import model as mt   # imported here: the CLI imports this module lazily too
+        from xlt.translation import generator   # imported here: the CLI imports this module lazily too
+        from xlt.translation import model as mt
         root = Path(root)
-        missing = missing_models(root, model, mt_model)
+        is_gen = generator.is_generator(root / f"models/{mt_model}/translation/{MT_LANGS[0]}")
+        missing = missing_models(root, model, mt_model, "mt-gen-train" if is_gen else "mt-train")
         if missing:
             raise FileNotFoundError(
                 "the demo needs trained models that are missing: " + "; ".join(missing)
                 + " (or `dvc pull <path>` where they were pushed to a remote)")
         self.model_name, self.mt_model_name, self.config = model, mt_model, config
-        self._mt = mt
+        self.mt_family = "generator" if is_gen else "encoder-decoder"
+        self._mt, self._gen = mt, generator
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(len(MT_LANGS), "xlt-translate") if config.parallel_translation else None
         self.sentiment, self.ner, self.translation = {}, {}, {}
@@ -87,7 +126,8 @@ class Analyzer:
             d = root / f"models/{model}/ner/{lang}"
             self.ner[lang] = (AutoTokenizer.from_pretrained(d), modelstore.load(AutoModelForTokenClassification, d))
         for lang in MT_LANGS:
-            m, tok = mt.load(root / f"models/{mt_model}/translation/{lang}")
+            d = root / f"models/{mt_model}/translation/{lang}"
+            m, tok = (generator.load if is_gen else mt.load)(d)
             if config.translation_dtype == "bfloat16":
                 m = m.to(torch.bfloat16)
             self.translation[lang] = (m, tok)
@@ -130,6 +170,10 @@ class Analyzer:
     def _translate(self, lang: str, text: str) -> str:
         model, tok = self.translation[lang]
         pieces = len(tok(text)["input_ids"])
+        if self.mt_family == "generator":
+            decode = dataclasses.replace(self.config.generate, batch_size=1, max_new_tokens=min(
+                self.config.generate.max_new_tokens, self.config.max_new_tokens(pieces)))
+            return self._gen.translate(model, tok, [text], lang, decode)[0]
         decode = dataclasses.replace(self.config.decode, max_new_tokens=self.config.max_new_tokens(pieces))
         return self._mt.translate(model, tok, [text], decode)[0]
 
@@ -164,6 +208,7 @@ class Analyzer:
             timings["total"] = round((time.perf_counter() - start) * 1000, 1)
         return {"text": text, "lang": lang, "lang_name": LANG_NAMES[lang], "script": SCRIPT_OF_LANG[lang],
                 "letters_per_script": scripts, "model": self.model_name, "translation_model": self.mt_model_name,
+                "translation_family": self.mt_family,
                 "sentiment": sentiment, "entities": ents, "tokens": tokens, "translations": translations,
                 "speech": speech_choice(lang, text, translations), "timings_ms": timings}
 

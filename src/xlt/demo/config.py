@@ -1,7 +1,9 @@
 """The `demo` section of params.yaml: how the demo runs its models for one sentence at a time.
 
     demo:
+      translation_model: auto    the translation model: a name, or auto = the best measured dev chrF++
       decode: {...}              overrides of translation.decode (the evaluation's settings)
+      generate: {...}            overrides of translation.generate (the generators' greedy decoding)
       translation_dtype: bfloat16   the translation models' weights, cast once at load
       parallel_translation: true    English -> Hindi and English -> Telugu on two threads
       max_new_tokens_ratio: 2.0     at most ratio x source pieces + 8 new tokens
@@ -16,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from xlt.params import ParamsError, _bool
+from xlt.params import ParamsError, _bf16, _bool
 from xlt.translation.config import DecodeConfig, _cast
+from xlt.translation.generator import GenDecode
 
 DTYPES = ("float32", "bfloat16")
 
@@ -25,6 +28,8 @@ DTYPES = ("float32", "bfloat16")
 @dataclass(frozen=True)
 class DemoConfig:
     decode: DecodeConfig
+    generate: GenDecode = GenDecode()
+    translation_model: str = "auto"
     translation_dtype: str = "float32"
     parallel_translation: bool = False
     max_new_tokens_ratio: float | None = None
@@ -50,6 +55,13 @@ def demo_config(p: dict) -> DemoConfig:
     if not isinstance(overrides, dict):
         raise ParamsError(f"params.yaml: demo.decode: expected a mapping of translation.decode keys, got {overrides!r}")
     decode = _cast(DecodeConfig, {**base, **overrides}, "demo.decode")
+    gen_overrides = section.get("generate") or {}
+    if not isinstance(gen_overrides, dict):
+        raise ParamsError(f"params.yaml: demo.generate: expected a mapping of translation.generate keys, "
+                          f"got {gen_overrides!r}")
+    generate = _cast(GenDecode, {**dict((p.get("translation") or {}).get("generate") or {}), **gen_overrides},
+                     "demo.generate", {"bf16": _bf16})
+    translation_model = str(section.get("translation_model", "auto"))
     dtype = str(section.get("translation_dtype", "float32"))
     if dtype not in DTYPES:
         raise ParamsError(f"params.yaml: demo.translation_dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}")
@@ -67,5 +79,5 @@ def demo_config(p: dict) -> DemoConfig:
         if not ratio > 0:
             raise ParamsError(f"params.yaml: demo.max_new_tokens_ratio: expected a positive number or null, "
                               f"got {section['max_new_tokens_ratio']!r}")
-    return DemoConfig(decode=decode, translation_dtype=dtype, parallel_translation=parallel,
-                      max_new_tokens_ratio=ratio)
+    return DemoConfig(decode=decode, generate=generate, translation_model=translation_model,
+                      translation_dtype=dtype, parallel_translation=parallel, max_new_tokens_ratio=ratio)

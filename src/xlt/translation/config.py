@@ -13,7 +13,7 @@ import difflib
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from xlt.params import ParamsError, _bool
+from xlt.params import ParamsError, _bf16, _bool
 
 LANGS = ("hi", "te")
 
@@ -39,6 +39,13 @@ class MTConfig:
     bf16: bool = False
     fp16: bool = False
     tf32: bool = False
+    # Two-stage optimisation (Imamura & Sumita 2019): the first stage1_ratio of the steps train only
+    # what is new (cross-attention, the output transform) at stage1_learning_rate, the rest trains
+    # everything at learning_rate. 0 = one stage.
+    stage1_ratio: float = 0.0
+    stage1_learning_rate: float | None = None
+    stage1_train: str = "decoder"   # decoder (encoder frozen) | new (cross-attention + output transform only)
+    eval_steps: int = 0             # dev loss + greedy dev chrF++ every N steps (0: once per epoch)
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,9 @@ class DecodeConfig:
 
 _BOOLS = {"freeze_embeddings", "bf16", "fp16", "tf32"}   # (DecodeConfig.bf16 too)
 _FLOATS = {"learning_rate", "epochs", "weight_decay", "warmup_ratio", "label_smoothing", "dropout", "length_penalty",
-           "repetition_penalty"}
-_STRINGS = {"encoder", "init", "source", "sha256", "save_dtype"}
-_NULLABLE = {"sha256"}
+           "repetition_penalty", "stage1_ratio", "stage1_learning_rate"}
+_STRINGS = {"encoder", "init", "source", "sha256", "save_dtype", "stage1_train"}
+_NULLABLE = {"sha256", "stage1_learning_rate"}
 
 
 def _cast(cls, values: dict, where: str, casters: dict | None = None):
@@ -88,7 +95,20 @@ def mt_config(p: dict, model: str, lang: str) -> MTConfig:
         raise ParamsError(f"params.yaml: no section translation.models.{model} (known: {', '.join(models)})")
     section = dict(models[model])
     overrides = (section.pop("langs", None) or {}).get(lang) or {}
-    cfg = _cast(MTConfig, {**section, **overrides}, f"translation.models.{model}")
+    where = f"translation.models.{model}"
+    cfg = _cast(MTConfig, {**section, **overrides}, where, {"bf16": _bf16})
+    for key in ("learning_rate", "batch_size", "epochs", "decoder_layers"):
+        if getattr(cfg, key) <= 0:
+            raise ParamsError(f"params.yaml: {where}.{key}: must be positive, got {getattr(cfg, key)}")
+    if not 0 <= cfg.stage1_ratio < 1:
+        raise ParamsError(f"params.yaml: {where}.stage1_ratio: must be in [0, 1), got {cfg.stage1_ratio}")
+    if cfg.stage1_ratio and not (cfg.stage1_learning_rate or 0) > 0:
+        raise ParamsError(f"params.yaml: {where}.stage1_learning_rate: a positive rate is needed when "
+                          f"stage1_ratio > 0, got {cfg.stage1_learning_rate}")
+    if cfg.stage1_train not in ("decoder", "new"):
+        raise ParamsError(f"params.yaml: {where}.stage1_train: expected 'decoder' or 'new', got {cfg.stage1_train!r}")
+    if cfg.eval_steps < 0:
+        raise ParamsError(f"params.yaml: {where}.eval_steps: must be >= 0, got {cfg.eval_steps}")
     if cfg.init not in ("pretrained", "random"):
         raise ParamsError(f"params.yaml: translation.models.{model}.init must be 'pretrained' or 'random', got {cfg.init!r}")
     if cfg.encoder not in p.get("encoders", {}):
@@ -100,7 +120,6 @@ def mt_config(p: dict, model: str, lang: str) -> MTConfig:
 def gen_config(p: dict, name: str, lang: str):
     """translation.generators.<name> (+ its langs.<lang> overrides): a pretrained generator, fine-tuned."""
     from xlt.modelstore import DTYPES
-    from xlt.params import _bf16
     from xlt.translation.generator import PACKAGES, GenConfig
     gens = (p.get("translation") or {}).get("generators") or {}
     if name not in gens:
@@ -121,7 +140,6 @@ def gen_config(p: dict, name: str, lang: str):
 
 def gen_decode(p: dict):
     """translation.generate: greedy decoding settings of the generators."""
-    from xlt.params import _bf16
     from xlt.translation.generator import GenDecode
     cfg = _cast(GenDecode, dict((p.get("translation") or {}).get("generate") or {}), "translation.generate",
                 {"bf16": _bf16})

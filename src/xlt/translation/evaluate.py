@@ -1,9 +1,12 @@
 """Translate every test set of a language pair and score it.
 
 models/<model>/translation/<lang>/ + data/translation/<lang>/test/*.jsonl ->
-  metrics/<model>/translation/<lang>.json   top-level `bleu` and `chrf` (chrF++) on the first
-                                            test set (FLORES-200 devtest), every set under `test_sets`
-                                            (a set may be capped to its first N sentences in params)
+  metrics/<model>/translation/<lang>.json   top-level `bleu`, `chrf` (chrF++), `distinct` and
+                                            `in_script` on the first test set (FLORES-200 devtest),
+                                            every set under `test_sets` (a set may be capped to its
+                                            first N sentences in params); `dev`: the same scores on
+                                            the first 200 dev sentences (FLORES-200 dev), the
+                                            measurement the demo picks its translation model by
   predictions/<model>/translation/<lang>/<set>.txt   one hypothesis per line, aligned with the set
   reports/samples/<model>/translation/<lang>.md      a readable sample: source, reference, hypothesis
 """
@@ -22,6 +25,7 @@ from xlt.translation import model as mt
 from xlt.translation.scores import scores
 
 SAMPLE_SIZE = 20
+DEV_SENTENCES = 200
 
 
 def translator(model_dir: Path, lang: str, decode):
@@ -54,7 +58,7 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
             start = time.time()
             hyps = translate([r["en"] for r in records], progress=True)
             seconds = time.time() - start
-            s = scores(hyps, [r["tgt"] for r in records])
+            s = scores(hyps, [r["tgt"] for r in records], lang)
             s["seconds"] = round(seconds, 1)
             result["test_sets"][name] = s
             io.write_text(pred_tmp / f"{name}.txt", "".join(h.replace("\n", " ") + "\n" for h in hyps))
@@ -63,13 +67,18 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
             samples.append(f"## {name}: BLEU {s['bleu']:.1f}, chrF++ {s['chrf']:.1f} ({s['sentences']} sentences)\n")
             for i in picks:
                 samples.append(f"**{i + 1}.** EN: {records[i]['en']}  \nREF: {records[i]['tgt']}  \nHYP: {hyps[i]}\n")
+    dev_records = io.read_jsonl(data_dir / "dev.jsonl")[:DEV_SENTENCES]
+    dev = scores(translate([r["en"] for r in dev_records], progress=True), [r["tgt"] for r in dev_records], lang)
+    dev.pop("signature")
     first = next(iter(test_sets))
     headline = result["test_sets"][first]
-    result = {"bleu": headline["bleu"], "chrf": headline["chrf"], "test_set": first,
+    result = {"bleu": headline["bleu"], "chrf": headline["chrf"], "distinct": headline["distinct"],
+              "in_script": headline["in_script"], "test_set": first,
               "signature": headline["signature"], **result,
               "decode": decode.__dict__,
-              "dev": {k: v for k, v in info["dev"].items() if k in ("loss", "epoch")},
+              "dev": {**dev, **{f"train_{k}": v for k, v in info["dev"].items() if k in ("loss", "epoch", "chrf")}},
               "train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+                        "steps": info.get("steps"),
                         "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
                         "init": init}}
     header = (f"# {model_name}: English -> {lang}, sample translations\n\n"
