@@ -1,0 +1,102 @@
+"""A tiny generator (random weights, tiny Gemma 3 config) goes through the CLI for both target
+scripts: mt gen-pretrained (from a local directory) -> mt gen-train -> mt evaluate -> mt translate,
+on fixture corpora in a temporary root; the metrics carry the non-translation checks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import AutoModelForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
+
+from xlt.cli import cli
+from xlt.translation.data import script_fraction
+from xlt.translation.generator import prompt
+
+from test_cli_mt import EN, HI, TE, _lines   # noqa: E402 (tests/translation is on sys.path)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tiny_gemma(out: Path) -> None:
+    """A byte-fallback BPE trained on the fixture's prompts (both targets) + a 2-layer Gemma 3."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "\n"] + [f"<0x{b:02X}>" for b in range(256)]
+    text = [prompt(en, "hi") + f" {hi}\n" + prompt(en, "te") + f" {te}" for en, hi, te in zip(EN, HI, TE)]
+    tok.train_from_iterator(text, trainers.BpeTrainer(vocab_size=600, special_tokens=specials))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
+                                   unk_token="<unk>", add_bos_token=True)
+    config = Gemma3TextConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
+                              pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id,
+                              eos_token_id=fast.eos_token_id, sliding_window=32)
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(out)
+    fast.save_pretrained(out)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("gen-cli")
+    raw = root / "data/raw"
+    _lines(raw / "opus100-en-hi/opus.en-hi-dev.en", EN[:10])
+    _lines(raw / "opus100-en-hi/opus.en-hi-dev.hi", HI[:10])
+    _lines(raw / "telugu-parallel/mkb.en", EN[:10])
+    _lines(raw / "telugu-parallel/mkb.te", TE[:10])
+    for split, sl in (("dev", slice(10, 11)), ("devtest", slice(11, 12))):
+        _lines(raw / f"flores200/{split}/eng_Latn.{split}", EN[sl] * 2)
+        _lines(raw / f"flores200/{split}/hin_Deva.{split}", HI[sl] * 2)
+        _lines(raw / f"flores200/{split}/tel_Telu.{split}", TE[sl] * 2)
+    _tiny_gemma(root / "source")
+    yaml = YAML()
+    p = yaml.load((REPO / "params.yaml").read_text())
+    p["run"]["translation"] = {"models": [], "langs": ["hi", "te"], "generators": ["tiny-gen"]}
+    data = p["translation"]["data"]
+    data["hi"] = {"train": {"opus100-dev": None}, "dev": "flores200-dev", "test": {"flores200-devtest": None}}
+    data["te"] = {"train": {"mann-ki-baat": None}, "dev": "flores200-dev", "test": {"flores200-devtest": None}}
+    p["translation"]["generators"] = {"tiny-gen": {
+        "source": str(root / "source"), "sha256": None, "learning_rate": 3e-3, "batch_size": 5, "epochs": 30,
+        "max_train_samples": None, "max_eval_samples": None, "max_length": 64, "eval_steps": 20, "bf16": False,
+        "save_dtype": "float16", "seed": 0, "langs": {}}}
+    p["translation"]["generate"].update(max_new_tokens=16, batch_size=4, bf16=False)
+    params = root / "params.yaml"
+    with params.open("w") as f:
+        yaml.dump(p, f)
+    return root, params
+
+
+def run(root: Path, params: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--root", str(root), "--params", str(params), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["hi", "te"])
+def test_tiny_generator_trains_and_translates_into_the_target_script(root, lang):
+    root, params = root
+    if not (root / "models/pretrained/tiny-gen/config.json").exists():
+        run(root, params, "mt", "gen-pretrained", "--model", "tiny-gen")
+    run(root, params, "mt", "prepare", "--lang", lang)
+    out = run(root, params, "mt", "gen-train", "--model", "tiny-gen", "--lang", lang)
+    assert "60 steps on 10 pairs" in out
+    info = json.loads((root / f"models/tiny-gen/translation/{lang}/train_info.json").read_text())
+    assert info["dev"]["loss"] < info["dev_curve"][0]["loss"]                # it learnt
+
+    run(root, params, "mt", "evaluate", "--model", "tiny-gen", "--lang", lang)
+    metrics = json.loads((root / f"metrics/tiny-gen/translation/{lang}.json").read_text())
+    assert metrics["train"]["init"] == "pretrained generator" and metrics["train"]["steps"] == 60
+    assert 0 <= metrics["chrf"] <= 100 and metrics["dev"]["sentences"] == 2
+    assert metrics["in_script"] == 1.0                  # the trimmed output layer has only this script's pieces
+    assert metrics["distinct"] == 0.5                   # FLORES fixture: one sentence twice -> one hypothesis twice
+    hyps = (root / f"predictions/tiny-gen/translation/{lang}/flores200-devtest.txt").read_text().splitlines()
+    translated = run(root, params, "mt", "translate", "--model", "tiny-gen", "--lang", lang,
+                     "the house is big", "we eat rice").splitlines()
+    assert len(translated) == 2 and len(hyps) == 2
+    assert script_fraction(" ".join(translated + hyps), lang) > 0.9, translated + hyps
