@@ -170,7 +170,7 @@ def test_unknown_run_lang(tmp_path, raw):
 def test_unknown_lang_in_overrides(tmp_path, raw):
     raw["models"]["me5-small"]["ner"]["langs"]["fr"] = {"epochs": 1}
     msg = load_error(tmp_path, raw)
-    assert "models.me5-small.ner.langs" in msg and "'fr'" in msg
+    assert msg.endswith("params.yaml: models.me5-small.ner.langs.fr: unknown key (known: en, hi, te)")
 
 
 def test_misspelt_training_key(tmp_path, raw):
@@ -227,7 +227,7 @@ def test_encoder_without_source(tmp_path, raw):
 def test_missing_run_section(tmp_path, raw):
     del raw["run"]
     msg = load_error(tmp_path, raw)
-    assert re.search(r"missing key 'run'", msg)
+    assert re.search(r"params\.yaml: run: missing key$", msg)
 
 
 def test_missing_file(tmp_path):
@@ -285,7 +285,7 @@ def test_misspelt_key_at_any_depth_suggests_the_known_one(tmp_path, raw, key, ty
     _rename(raw, key, typo)
     msg = load_error(tmp_path, raw)
     wrong = key.rsplit(".", 1)[0] + "." + typo if "." in key else typo
-    assert f"{wrong}: unknown key: did you mean '{suggestion}'?" in msg, msg
+    assert msg.endswith(f"params.yaml: {wrong}: unknown key (did you mean '{suggestion}'?)"), msg
     # the misspelt required key is not reported a second time as missing
     assert "missing key" not in msg
 
@@ -293,7 +293,7 @@ def test_misspelt_key_at_any_depth_suggests_the_known_one(tmp_path, raw, key, ty
 def test_unknown_key_without_close_match_lists_the_known_ones(tmp_path, raw):
     raw["data"]["shuffle"] = True
     msg = load_error(tmp_path, raw)
-    assert "data.shuffle: unknown key (known: seed, split, ratios, datasets)" in msg
+    assert msg.endswith("params.yaml: data.shuffle: unknown key (known: seed, split, ratios, datasets)")
 
 
 @pytest.mark.parametrize("key, value, expected", [
@@ -305,10 +305,10 @@ def test_unknown_key_without_close_match_lists_the_known_ones(tmp_path, raw):
     ("models.me5-small.ner.learning_rate", -1e-4, "a number > 0"),
     ("models.me5-small.ner.freeze_embeddings", "yes", "true or false"),
     ("models.me5-small.ner.max_train_samples", 0, "an integer >= 1 or null"),
-    ("models.me5-small.dropout", 1.5, "a number in [0, 1]"),
-    ("models.me5-small.ner.langs", ["hi"], "a mapping or null"),
-    ("preprocess.ner.lowercase", "false", "true or false (unquoted)"),   # CleanConfig does not cast
-    ("preprocess.sentiment.min_tokens", "3", "an integer >= 0 (unquoted)"),
+    ("models.me5-small.dropout", 1.5, "a number in [0, 1)"),
+    ("models.me5-small.ner.langs", ["hi"], "a mapping"),
+    ("preprocess.ner.lowercase", "no", "true or false"),
+    ("preprocess.sentiment.min_tokens", "3.5", "an integer >= 0"),
     ("encoders.me5-small.trim_vocab", "true", "true or false (unquoted)"),   # read as a truth value
     ("baselines.sentiment.C", "strong", "a number > 0"),
     ("baselines.ner.max_train_samples", "200", "an integer >= 1 (unquoted) or null"),
@@ -337,6 +337,8 @@ def test_wrong_type_in_a_list_names_the_item(tmp_path, raw):
     ("data.ratios", {"train": "0.8", "dev": "1e-1", "test": 0.1}),
     ("baselines.sentiment.C", "4"),
     ("baselines.ner.c1", 1),                            # an int where a float is expected
+    ("preprocess.ner.lowercase", "false"),              # CleanConfig.from_params reads it through the model
+    ("preprocess.sentiment.min_tokens", "3"),
 ])
 def test_numbers_as_strings_accepted_where_cast_later(tmp_path, raw, key, value):
     _set(raw, key, value)
@@ -355,30 +357,33 @@ def test_every_train_config_key_accepted_in_task_and_override(tmp_path, raw):
 
 
 def test_preprocess_schema_matches_clean_config():
+    from xlt.config import Clean
     from xlt.data.preprocess import CleanConfig
-    assert set(params._CLEAN.keys) == set(CleanConfig.__dataclass_fields__)
+    assert list(Clean.model_fields) == list(CleanConfig.__dataclass_fields__)
+    assert Clean().model_dump() == CleanConfig().__dict__      # the same defaults
 
 
 def test_translation_sections_are_checked_by_their_own_validator(tmp_path, raw):
     # tests/translation/test_config.py covers that validator; here: load() calls it.
     raw["translation"]["anything"] = 1
-    assert "translation.anything: unknown key" in load_error(tmp_path, raw)
+    assert load_error(tmp_path, raw).endswith(
+        "params.yaml: translation.anything: unknown key (known: data, decode, models, generators, generate)")
 
 
 def test_unknown_model_suggests_close_name(tmp_path, raw):
     raw["run"]["models"] = ["me5-smal"]
     msg = load_error(tmp_path, raw)
-    assert "run.models names 'me5-smal'" in msg and "did you mean 'me5-small'?" in msg
+    assert "params.yaml: run.models[0]: 'me5-smal' has no section under models (did you mean 'me5-small'?)" in msg
 
 
 def test_unknown_task_and_lang_suggest(tmp_path, raw):
     raw["run"]["tasks"] = ["sentimnet"]
     msg = load_error(tmp_path, raw)
-    assert "run.tasks[0]: unknown value 'sentimnet': did you mean 'sentiment'?" in msg
+    assert msg.endswith("params.yaml: run.tasks[0]: unknown value 'sentimnet' (did you mean 'sentiment'?)")
     raw["run"]["tasks"] = ["ner"]
     raw["data"]["datasets"]["ner"]["ta"] = "il-ner"
     msg = load_error(tmp_path, raw)
-    assert "data.datasets.ner: unknown key 'ta' (known: en, hi, te)" in msg
+    assert msg.endswith("params.yaml: data.datasets.ner.ta: unknown key (known: en, hi, te)")
 
 
 def test_duplicate_in_run_list(tmp_path, raw):
@@ -387,7 +392,7 @@ def test_duplicate_in_run_list(tmp_path, raw):
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("ilner", "data.datasets.ner.hi: unknown dataset 'ilner': did you mean 'il-ner'?"),
+    ("ilner", "data.datasets.ner.hi: unknown dataset 'ilner' (did you mean 'il-ner'?)"),
     ("sst2", "data.datasets.ner.hi: 'sst2' is a sentiment dataset for en, not ner/hi (fits: il-ner)"),
     ("conll2003", "'conll2003' is a ner dataset for en, not ner/hi"),
 ])
@@ -398,7 +403,8 @@ def test_dataset_must_be_known_and_fit_task_and_lang(tmp_path, raw, name, expect
 
 def test_dataset_needed_for_every_run_pair(tmp_path, raw):
     del raw["data"]["datasets"]["sentiment"]["te"]
-    assert "missing key 'data.datasets.sentiment.te'" in load_error(tmp_path, raw)
+    assert load_error(tmp_path, raw).endswith("params.yaml: data.datasets.sentiment.te: missing key: no dataset "
+                                              "for sentiment/te (run.tasks x run.langs includes it)")
     raw["run"]["langs"] = ["en", "hi"]   # te not run: not needed
     params.load(write(tmp_path, raw))
 
@@ -406,7 +412,7 @@ def test_dataset_needed_for_every_run_pair(tmp_path, raw):
 def test_task_sections_needed_only_for_run_tasks(tmp_path, raw):
     del raw["preprocess"]["sentiment"], raw["baselines"]["sentiment"]
     msg = load_error(tmp_path, raw)
-    assert "missing key 'preprocess.sentiment' (run.tasks includes 'sentiment')" in msg
+    assert "params.yaml: preprocess.sentiment: missing key (run.tasks includes 'sentiment')" in msg
     raw["run"]["tasks"] = ["ner"]
     params.load(write(tmp_path, raw))
 
@@ -429,7 +435,9 @@ def test_encoder_hub_id_or_directory_accepted(tmp_path, raw):
 
 def test_architecture_only_with_random_source(tmp_path, raw):
     raw["encoders"]["mbert"]["architecture"] = {"hidden_size": 32}
-    assert "encoders.mbert.architecture: only used with source: random" in load_error(tmp_path, raw)
+    assert load_error(tmp_path, raw).endswith("params.yaml: encoders.mbert.architecture: only used with source: "
+                                              "random (source is 'bert-base-multilingual-cased'); remove it or "
+                                              "set source: random")
 
 
 def test_model_level_key_in_override_says_where_it_goes(tmp_path, raw):
@@ -444,7 +452,7 @@ def test_all_problems_collected_first_one_raised(tmp_path, raw):
     path = write(tmp_path, raw)
     with pytest.raises(ParamsError) as e:
         params.load(path)
-    assert str(e.value).startswith(f"{path}: data.split: unknown value 'oficial': did you mean 'official'?")
+    assert str(e.value).startswith(f"{path}: data.split: unknown value 'oficial' (did you mean 'official'?)")
     assert "and 1 more problem(s): `xlt check` lists them all" in str(e.value)
     assert len(e.value.problems) == 2 and all(x.startswith(str(path)) for x in e.value.problems)
 
@@ -498,7 +506,7 @@ def test_check_lists_every_problem(tmp_path, raw):
     result = _cli("--root", str(tmp_path), "--params", str(write(tmp_path, raw)), "check")
     assert result.exit_code == 1
     assert "data.split: unknown value 'oficial'" in result.output
-    assert "models.xlmr.ner.epoch: unknown key: did you mean 'epochs'?" in result.output
+    assert "models.xlmr.ner.epoch: unknown key (did you mean 'epochs'?)" in result.output
 
 
 def test_check_reports_missing_raw_data(tmp_path):
@@ -523,7 +531,7 @@ def test_main_prints_one_line_for_params_error(tmp_path, raw, monkeypatch, capsy
         cli_mod.main()
     assert e.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "run.lang: unknown key: did you mean 'langs'?" in err
+    assert err.count("\n") == 1 and "run.lang: unknown key (did you mean 'langs'?)" in err
 
 
 # ---------------------------------------------------------------- transfer
@@ -552,7 +560,7 @@ def test_transfer_k_needs_a_budget_and_types_must_be_shared(with_transfer, tmp_p
     del with_transfer["transfer"]["fewshot"]["points"]["50"]
     with_transfer["transfer"]["labels"]["ner"]["map"]["hi"]["NEN"] = "NUM"
     msg = "\n".join(params.problems(with_transfer))
-    assert 'transfer.fewshot.ks lists 50, which has no budget' in msg
+    assert 'transfer.fewshot.ks[1]: 50 has no budget at transfer.fewshot.points."50"' in msg
     assert "transfer.labels.ner.map.hi.NEN: 'NUM' is not one of transfer.labels.ner.types" in msg
 
 
@@ -575,7 +583,7 @@ def test_multilingual_caps_need_every_language_and_positive_counts(with_transfer
     caps = with_transfer["transfer"]["multilingual"]["caps"]
     del caps["ner"]["te"]
     with_transfer["transfer"]["multilingual"]["dev_cap"] = "500"     # what `dvc exp run -S` writes
-    assert params.problems(with_transfer) == ["missing key 'transfer.multilingual.caps.ner.te' (null: all of its training data)"]
+    assert params.problems(with_transfer) == ["transfer.multilingual.caps.ner.te: missing key (null: all of its training data)"]
     caps["sentiment"]["hi"] = 0
     assert params.problems(with_transfer) == [
         "transfer.multilingual.caps.sentiment.hi: expected an integer >= 1 or null, got 0"]
@@ -599,7 +607,168 @@ def test_bf16_switches_take_auto_and_auto_follows_the_cpu(with_transfer, monkeyp
 
 def test_storage_dtype_is_a_choice(tmp_path, raw):
     raw["models"]["me5-small"]["ner"]["save_dtype"] = "float61"
-    assert "models.me5-small.ner.save_dtype: unknown value 'float61': did you mean 'float16'?" in load_error(tmp_path, raw)
+    assert "models.me5-small.ner.save_dtype: unknown value 'float61' (did you mean 'float16'?)" in load_error(tmp_path, raw)
     raw["models"]["me5-small"]["ner"]["save_dtype"] = "bfloat16"
     cfg = params.train_config(params.load(write(tmp_path, raw)), "me5-small", "ner", "hi")
     assert cfg.save_dtype == "bfloat16"
+
+
+# ---------------------------------------------------------------- one model (xlt.config): the failure modes
+
+
+def test_typo_in_a_language_override_is_reported_where_it_is(raw):
+    raw["models"]["me5-small"]["ner"]["langs"]["te"]["learnig_rate"] = 1e-4
+    assert params.problems(raw) == [
+        "models.me5-small.ner.langs.te.learnig_rate: unknown key (did you mean 'learning_rate'?)"]
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("models.me5-small.ner.batch_size", 8.7, "expected an integer >= 1, got 8.7"),       # never truncated to 8
+    ("models.me5-small.ner.batch_size", "8.7", "expected an integer >= 1, got '8.7'"),
+    ("models.me5-small.ner.learning_rate", -1e-4, "expected a number > 0, got -0.0001"),
+    ("models.me5-small.ner.learning_rate", "nan", "expected a number > 0, got 'nan'"),
+    ("models.me5-small.ner.epochs", 0, "expected a number > 0, got 0"),
+    ("models.me5-small.ner.warmup_ratio", 1, "expected a number in [0, 1), got 1"),
+    ("models.me5-small.ner.bf16", "sometimes", "expected true or false, or auto, got 'sometimes'"),
+    ("models.me5-small.ner.max_eval_samples", "all", "expected an integer >= 1 or null, got 'all'"),
+    ("transfer.fewshot.batch_size", 8.5, "expected an integer >= 1, got 8.5"),
+    ("transfer.bootstrap.samples", 5, "expected an integer >= 10, got 5"),
+])
+def test_ranges_and_integers(raw, key, value, message):
+    _set(raw, key, value)
+    assert params.problems(raw) == [f"{key}: {message}"]
+
+
+def test_dvc_exp_run_strings_are_read_as_numbers_and_booleans(tmp_path, raw):
+    # `dvc exp run -S models.me5-small.ner.learning_rate=1e-05` writes '1e-05' (a YAML 1.1 string)
+    raw["models"]["me5-small"]["ner"].update(learning_rate="1e-05", batch_size="8", freeze_embeddings="false",
+                                             bf16="TRUE", max_train_samples="100")
+    p = params.load(write(tmp_path, raw))
+    cfg = params.train_config(p, "me5-small", "ner", "en")    # no override for en
+    assert (cfg.learning_rate, cfg.batch_size, cfg.freeze_embeddings, cfg.bf16, cfg.max_train_samples) == \
+        (1e-05, 8, False, True, 100)
+    assert type(cfg.batch_size) is int and type(cfg.learning_rate) is float
+
+
+def test_null_max_samples_mean_all(real):
+    cfg = params.train_config(real, "me5-small", "ner", "hi")
+    assert cfg.max_train_samples is None and cfg.max_eval_samples == 1000
+
+
+def test_train_config_names_the_full_key(raw):
+    raw["models"]["me5-small"]["ner"]["langs"]["te"]["epochs"] = -1
+    with pytest.raises(ParamsError) as e:
+        params.train_config(raw, "me5-small", "ner", "te")
+    assert str(e.value) == "params.yaml: models.me5-small.ner.langs.te.epochs: expected a number > 0, got -1"
+
+
+def test_train_fields_and_defaults_match_train_config():
+    from dataclasses import MISSING, fields
+
+    from xlt.config import ModelSection, TaskSettings
+    task = {k: f for k, f in TaskSettings.model_fields.items() if k != "langs"}
+    assert set(task) == params._TRAIN_KEYS
+    for f in fields(TrainConfig):
+        field = task.get(f.name) or ModelSection.model_fields[f.name]
+        assert field.is_required() if f.default is MISSING else field.default == f.default, f.name
+
+
+def test_clean_and_filters_wrappers_name_the_key():
+    from xlt.data.preprocess import CleanConfig
+    with pytest.raises(ParamsError) as e:
+        CleanConfig.from_params({"lowercse": True, "min_tokens": 2.5}, "preprocess.ner")
+    assert e.value.problems == ["params.yaml: preprocess.ner.min_tokens: expected an integer >= 0, got 2.5",
+                                "params.yaml: preprocess.ner.lowercse: unknown key (did you mean 'lowercase'?)"]
+    assert CleanConfig.from_params({"lowercase": "false"}).lowercase is False
+
+
+def test_label_space_wrapper(real):
+    from xlt.transfer.labels import NerSpace, SentimentSpace, space_from_params
+    assert isinstance(space_from_params("sentiment", real["transfer"]["labels"]), SentimentSpace)
+    assert space_from_params("ner", real["transfer"]["labels"]).mapping["hi"] == {"NEP": "PER", "NEL": "LOC", "NEO": "ORG"}
+    with pytest.raises(ParamsError) as e:
+        NerSpace.from_params({"types": ["PER"], "map": {"hi": {"NEP": "PERSON"}}})
+    assert str(e.value) == "params.yaml: transfer.labels.ner.map.hi.NEP: 'PERSON' is not one of transfer.labels.ner.types (PER)"
+
+
+def _check(tmp_path, text: str):
+    from click.testing import CliRunner
+
+    from xlt.cli import cli
+    path = tmp_path / "params.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, CliRunner().invoke(cli, ["--root", str(tmp_path), "--params", str(path), "check"])
+
+
+def test_check_prints_every_problem_of_three_and_no_traceback(tmp_path, raw):
+    raw["models"]["me5-small"]["ner"]["langs"]["te"]["learnig_rate"] = 1e-4
+    raw["translation"]["decode"]["num_beams"] = -1
+    raw["translation"]["data"]["hi"] = None
+    buf = write(tmp_path, raw).read_text(encoding="utf-8")
+    path, result = _check(tmp_path, buf)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.splitlines() == [
+        f"xlt check: {path}: models.me5-small.ner.langs.te.learnig_rate: unknown key (did you mean 'learning_rate'?)",
+        f"xlt check: {path}: translation.data.hi: expected a mapping, got None",
+        f"xlt check: {path}: translation.decode.num_beams: expected an integer >= 1, got -1",
+    ]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, line", [
+    ("run:\ndata:\n", "run: expected a mapping, got None"),
+    ("[1, 2]\n", "expected a mapping at the top level"),
+    ("run: [\n", "not valid YAML"),
+    ("run: {models: x}\n", "run.models: expected a list of names, got 'x'"),
+])
+def test_check_never_shows_a_traceback(tmp_path, text, line):
+    _, result = _check(tmp_path, text)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert line in result.output and all(x.startswith("xlt check: ") for x in result.output.splitlines())
+
+
+def test_every_section_null_or_of_the_wrong_kind_is_a_line_not_a_traceback(raw):
+    for key in list(raw):
+        for wrong in (None, [], "x", 3, {"unknown": 1}):
+            broken = dict(raw, **{key: wrong})
+            found = params.problems(broken)
+            if wrong is None and key in ("translation", "demo"):      # optional: null is absent
+                assert all(x.startswith("run.translation") for x in found)
+                continue
+            assert all(isinstance(x, str) and ": " in x for x in found), (key, found)
+            assert any(x.startswith(key) for x in found), (key, found)
+
+
+def test_random_damage_never_raises(raw):
+    """Replace any value anywhere with null, a list, a string, a float or a mapping: problems()
+    returns lines, never raises."""
+    import copy
+    import random
+
+    def paths(d, prefix=()):
+        if isinstance(d, dict):
+            for k, v in d.items():
+                yield prefix + (k,)
+                yield from paths(v, prefix + (k,))
+
+    every = list(paths(raw))
+    rng = random.Random(0)
+    for _ in range(150):
+        p = copy.deepcopy(raw)
+        for path in rng.sample(every, 3):
+            d = p
+            for k in path[:-1]:
+                d = d.get(k) if isinstance(d, dict) else None
+            if isinstance(d, dict):
+                d[path[-1]] = rng.choice([None, [], [None], "?", 8.7, -1, {"x": None}, {1: 2}, True])
+        found = params.problems(p)
+        assert all(isinstance(x, str) and ": " in x for x in found)
+
+
+def test_the_model_module_imports_neither_translation_nor_demo():
+    import subprocess
+    import sys
+    code = ("import sys, xlt.params, xlt.config; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('xlt.translation', 'xlt.demo'))); "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

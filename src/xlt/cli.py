@@ -164,10 +164,14 @@ def export_model(model_dir, out_dir, task):
 @cli.command()
 @click.pass_context
 def check(ctx):
-    """Validate params.yaml and check the raw data for run.tasks x run.langs (before a long `dvc repro`)."""
+    """Validate params.yaml and check the raw data for run.tasks x run.langs (before a long `dvc repro`).
+    Every problem is printed, one line each (`<file>: <dotted key>: <problem>`)."""
     root = ctx.obj["root"]
-    p = params_mod.read(ctx.obj["params_path"])
-    found = [f"{ctx.obj['params_path']}: {x}" for x in params_mod.problems(p)]
+    try:
+        p = params_mod.read(ctx.obj["params_path"])
+        found = [f"{ctx.obj['params_path']}: {x}" for x in params_mod.problems(p)]
+    except params_mod.ParamsError as e:      # not found, not YAML, not a mapping
+        p, found = None, e.problems
     if not found:
         pairs = [(t, lang) for t in p["run"]["tasks"] for lang in p["run"]["langs"]]
         found = params_mod.raw_data_problems(p, root / "data/raw", pairs)

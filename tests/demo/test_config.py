@@ -35,19 +35,37 @@ def test_budget_relative_to_the_source(ratio, pieces, expected):
 
 
 @pytest.mark.parametrize("demo, message", [
-    ({"beams": 1}, "demo.beams: unknown key"),
+    ({"beams": 1}, "demo.beams: unknown key (known: translation_model, decode, generate, translation_dtype, "
+                   "parallel_translation, max_new_tokens_ratio)"),
     ({"decode": {"num_beam": 1}}, "demo.decode.num_beam: unknown key (did you mean 'num_beams'?)"),
-    ({"decode": {"num_beams": "many"}}, "demo.decode.num_beams: expected int, got 'many'"),
-    ({"decode": [1]}, "demo.decode: expected a mapping"),
-    ({"translation_dtype": "float16"}, "demo.translation_dtype: expected one of float32, bfloat16, got 'float16'"),
+    ({"decode": {"num_beams": "many"}}, "demo.decode.num_beams: expected an integer >= 1, got 'many'"),
+    ({"decode": {"num_beams": -1}}, "demo.decode.num_beams: expected an integer >= 1, got -1"),
+    ({"decode": {"num_beams": 1.5}}, "demo.decode.num_beams: expected an integer >= 1, got 1.5"),
+    ({"decode": [1]}, "demo.decode: expected a mapping, got [1]"),
+    ({"generate": {"max_new_token": 9}}, "demo.generate.max_new_token: unknown key (did you mean 'max_new_tokens'?)"),
+    ({"translation_dtype": "float16"}, "demo.translation_dtype: unknown value 'float16' (did you mean 'bfloat16'?)"),
     ({"parallel_translation": "yes"}, "demo.parallel_translation: expected true or false, got 'yes'"),
-    ({"max_new_tokens_ratio": 0}, "demo.max_new_tokens_ratio: expected a positive number or null, got 0"),
-    ({"max_new_tokens_ratio": "x"}, "demo.max_new_tokens_ratio: expected a positive number or null, got 'x'"),
+    ({"max_new_tokens_ratio": 0}, "demo.max_new_tokens_ratio: expected a number > 0 or null, got 0"),
+    ({"max_new_tokens_ratio": "x"}, "demo.max_new_tokens_ratio: expected a number > 0 or null, got 'x'"),
 ])
 def test_bad_values_name_the_key(demo, message):
     with pytest.raises(ParamsError) as e:
         demo_config({**BASE, "demo": demo})
-    assert message in str(e.value)
+    assert str(e.value) == f"params.yaml: {message}"
+
+
+def test_the_base_decode_is_checked_too():
+    with pytest.raises(ParamsError) as e:
+        demo_config({"translation": {"decode": {"num_beams": 0}}, "demo": {"decode": {"num_beams": 1}}})
+    assert str(e.value) == "params.yaml: translation.decode.num_beams: expected an integer >= 1, got 0"
+
+
+def test_generate_overrides_and_bf16_auto(monkeypatch):
+    from xlt import speed
+    monkeypatch.setattr(speed, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    cfg = demo_config({"translation": {"generate": {"bf16": "auto", "max_new_tokens": 64}},
+                       "demo": {"generate": {"max_new_tokens": "32"}, "decode": None}})
+    assert (cfg.generate.bf16, cfg.generate.max_new_tokens, cfg.decode.num_beams) == (True, 32, 4)
 
 
 def test_xlt_check_reports_demo_problems():
@@ -55,5 +73,7 @@ def test_xlt_check_reports_demo_problems():
     assert params_mod.problems(p) == []
     bad = copy.deepcopy(p)
     bad["demo"]["translation_dtype"] = "int8"
+    bad["demo"]["decode"]["num_beams"] = 0
     assert params_mod.problems(bad) == [
-        "demo.translation_dtype: expected one of float32, bfloat16, got 'int8'"]
+        "demo.decode.num_beams: expected an integer >= 1, got 0",
+        "demo.translation_dtype: unknown value 'int8' (known: float32, bfloat16)"]

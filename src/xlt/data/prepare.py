@@ -30,7 +30,7 @@ def preprocess(params: dict, task: str, lang: str, raw_dir: Path, out_dir: Path)
         raise FileNotFoundError(f"{raw_path}: raw dataset '{name}' is missing; run `dvc pull data/raw/{name}.dvc`")
     repairs = readers.Repairs()
     by_split = readers.read_dataset(name, lang, raw_dir, repairs)
-    cfg = CleanConfig.from_params(params["preprocess"][task])
+    cfg = CleanConfig.from_params(params["preprocess"][task], f"preprocess.{task}")
     clean = clean_sentiment if task == "sentiment" else clean_ner
     records, cleaning = [], {}
     for split_name, recs in by_split.items():

@@ -31,11 +31,10 @@ class CleanConfig:
     filter_test: bool = False
 
     @classmethod
-    def from_params(cls, section: dict) -> "CleanConfig":
-        unknown = set(section) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"params.yaml: preprocess: unknown key(s) {sorted(unknown)}")
-        return cls(**section)
+    def from_params(cls, section: dict, where: str = "preprocess.<task>") -> "CleanConfig":
+        """preprocess.<task>, checked by xlt.config.Clean (ParamsError, a ValueError, names the key)."""
+        from xlt import config
+        return cls(**config.check(config.Clean, section, where).model_dump())
 
 
 def clean_text(text: str, cfg: CleanConfig, counts: Counter | None = None) -> str:

@@ -16,13 +16,14 @@ stops a weak model that loops from running to max_new_tokens on a short sentence
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-from xlt.params import ParamsError, _bf16, _bool
-from xlt.translation.config import DecodeConfig, _cast
+from xlt import config
+from xlt.config import resolve_bf16
+from xlt.translation.config import DecodeConfig, _decode, _generate
 from xlt.translation.generator import GenDecode
 
-DTYPES = ("float32", "bfloat16")
+DTYPES = config.DEMO_DTYPES
 
 
 @dataclass(frozen=True)
@@ -42,42 +43,14 @@ class DemoConfig:
 
 
 def demo_config(p: dict) -> DemoConfig:
-    """translation.decode overridden by demo.decode, plus the demo's own settings (validated)."""
-    section = p.get("demo") or {}
-    if not isinstance(section, dict):
-        raise ParamsError(f"params.yaml: demo: expected a mapping, got {section!r}")
-    known = [f.name for f in fields(DemoConfig)]
-    for key in section:
-        if key not in known:
-            raise ParamsError(f"params.yaml: demo.{key}: unknown key (known: {', '.join(known)})")
-    base = dict((p.get("translation") or {}).get("decode") or {})
-    overrides = section.get("decode") or {}
-    if not isinstance(overrides, dict):
-        raise ParamsError(f"params.yaml: demo.decode: expected a mapping of translation.decode keys, got {overrides!r}")
-    decode = _cast(DecodeConfig, {**base, **overrides}, "demo.decode")
-    gen_overrides = section.get("generate") or {}
-    if not isinstance(gen_overrides, dict):
-        raise ParamsError(f"params.yaml: demo.generate: expected a mapping of translation.generate keys, "
-                          f"got {gen_overrides!r}")
-    generate = _cast(GenDecode, {**dict((p.get("translation") or {}).get("generate") or {}), **gen_overrides},
-                     "demo.generate", {"bf16": _bf16})
-    translation_model = str(section.get("translation_model", "auto"))
-    dtype = str(section.get("translation_dtype", "float32"))
-    if dtype not in DTYPES:
-        raise ParamsError(f"params.yaml: demo.translation_dtype: expected one of {', '.join(DTYPES)}, got {dtype!r}")
-    try:
-        parallel = _bool(section.get("parallel_translation", False))
-    except (TypeError, ValueError):
-        raise ParamsError(f"params.yaml: demo.parallel_translation: expected true or false, "
-                          f"got {section['parallel_translation']!r}") from None
-    ratio = section.get("max_new_tokens_ratio")
-    if ratio is not None:
-        try:
-            ratio = float(ratio)
-        except (TypeError, ValueError):
-            ratio = -1.0
-        if not ratio > 0:
-            raise ParamsError(f"params.yaml: demo.max_new_tokens_ratio: expected a positive number or null, "
-                              f"got {section['max_new_tokens_ratio']!r}")
-    return DemoConfig(decode=decode, generate=generate, translation_model=translation_model,
-                      translation_dtype=dtype, parallel_translation=parallel, max_new_tokens_ratio=ratio)
+    """translation.decode overridden by demo.decode, plus the demo's own settings (xlt.config.Demo)."""
+    decode, generate = _decode(p), _generate(p)
+    demo = config.section(p, ("demo",), config.Demo) or config.Demo()
+    if demo.decode is not None:
+        decode.update(demo.decode.model_dump(exclude_unset=True))
+    if demo.generate is not None:
+        generate.update(demo.generate.model_dump(exclude_unset=True))
+    return DemoConfig(decode=DecodeConfig(**decode),
+                      generate=GenDecode(**{**generate, "bf16": resolve_bf16(generate["bf16"])}),
+                      translation_model=demo.translation_model, translation_dtype=demo.translation_dtype,
+                      parallel_translation=demo.parallel_translation, max_new_tokens_ratio=demo.max_new_tokens_ratio)

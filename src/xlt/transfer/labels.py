@@ -28,8 +28,10 @@ class SentimentSpace:
 
     @classmethod
     def from_params(cls, section: dict) -> "SentimentSpace":
-        return cls(tuple(section["classes"]), str(section.get("neutral", "drop")),
-                   float(section.get("neutral_threshold", 0.6)))
+        """transfer.labels.sentiment, checked by xlt.config.SentimentLabels."""
+        from xlt import config
+        s = config.check(config.SentimentLabels, section, "transfer.labels.sentiment")
+        return cls(tuple(s.classes), s.neutral, s.neutral_threshold)
 
     def keep_gold(self, label: str) -> bool:
         """Whether a gold item is scored (neutral only under the threshold policy)."""
@@ -58,7 +60,11 @@ class NerSpace:
 
     @classmethod
     def from_params(cls, section: dict) -> "NerSpace":
-        return cls(tuple(section["types"]), {lang: dict(m) for lang, m in section["map"].items()})
+        """transfer.labels.ner, checked by xlt.config.NerLabels."""
+        from xlt import config
+        s = config.check(config.NerLabels, section, "transfer.labels.ner")
+        return cls(tuple(s.types), {lang: dict(m) for lang, m in s.map.model_dump(exclude_unset=True).items()
+                                    if m is not None})
 
     def labels(self) -> list[str]:
         """The shared tag set in model order: O, then B-/I- per type."""
@@ -91,5 +97,8 @@ def spans(tags: list[str]) -> list[tuple[str, int, int]]:
 
 
 def space_from_params(task: str, labels_section: dict):
-    return SentimentSpace.from_params(labels_section["sentiment"]) if task == "sentiment" \
-        else NerSpace.from_params(labels_section["ner"])
+    """The label space of `task` from transfer.labels (checked by xlt.config.Labels)."""
+    from xlt import config
+    labels = config.check(config.Labels, labels_section, "transfer.labels")
+    return SentimentSpace.from_params(labels.sentiment.model_dump()) if task == "sentiment" \
+        else NerSpace.from_params(labels.ner.model_dump(exclude_unset=True))

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from xlt import io
+from xlt import config, io
 from xlt.evaluate import gold_of
-from xlt.params import ParamsError, TrainConfig, _bf16, _cast
+from xlt.config import resolve_bf16
+from xlt.params import ParamsError, TrainConfig, _bf16
 from xlt.train import _fingerprint, subsample
 from xlt.transfer import finetune, sampling, scores
 from xlt.transfer.labels import NEUTRAL, space_from_params
@@ -72,10 +73,12 @@ def evaluate_on(model, tokenizer, task: str, space, lang: str, records: list[dic
 
 
 def source_config(p: dict, task: str, seed: int) -> TrainConfig:
-    section = dict(p["transfer"]["source"][task])
-    where = f"transfer.source.{task}."
-    values = {k: _cast(k, v, where) for k, v in section.items()}
-    return TrainConfig(**values, seed=int(seed))
+    """transfer.source.<task> (checked by xlt.config.SourceSettings) with this seed."""
+    section = config.section(p, ("transfer", "source", task), config.SourceSettings)
+    if section is None:
+        raise ParamsError(f"params.yaml: transfer.source.{task}: missing key")
+    values = section.model_dump()
+    return TrainConfig(**{**values, "bf16": resolve_bf16(values["bf16"])}, seed=int(seed))
 
 
 def train_source(p: dict, task: str, seed: int, root: Path) -> dict:

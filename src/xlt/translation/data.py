@@ -191,8 +191,9 @@ class Filters:
 
     @classmethod
     def from_params(cls, section: dict) -> "Filters":
-        return cls(max_words=int(section["max_words"]), max_length_ratio=float(section["max_length_ratio"]),
-                   min_script_fraction=float(section["min_script_fraction"]))
+        """translation.data.filters, checked by xlt.config.Filters (ParamsError names the key)."""
+        from xlt import config
+        return cls(**config.check(config.Filters, section, "translation.data.filters").model_dump())
 
 
 def rejection(pair: Pair, lang: str, f: Filters) -> str | None:
