@@ -960,6 +960,10 @@ class Params(Section):
             if g not in generators:
                 found.append((("run", "translation", "generators", i),
                               f"'{g}' has no section under translation.generators{hint(g, generators)}"))
+        choice = self.demo.translation_model if self.demo is not None else "auto"
+        if choice != "auto" and choice not in {**models, **generators}:
+            found.append((("demo", "translation_model"), f"'{choice}' is neither 'auto' nor a section under "
+                          f"translation.models or translation.generators{hint(choice, {**models, **generators})}"))
         return found
 
 

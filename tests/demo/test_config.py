@@ -77,3 +77,13 @@ def test_xlt_check_reports_demo_problems():
     assert params_mod.problems(bad) == [
         "demo.decode.num_beams: expected an integer >= 1, got 0",
         "demo.translation_dtype: unknown value 'int8' (known: float32, bfloat16)"]
+
+
+def test_the_translation_model_is_auto_or_a_declared_one():
+    p = params_mod.read(Path(__file__).parents[2] / "params.yaml")
+    for ok in ("auto", "me5-small", "gemma3-270m"):
+        assert params_mod.problems({**p, "demo": {**p["demo"], "translation_model": ok}}) == []
+    bad = {**p, "demo": {**p["demo"], "translation_model": "gemma3-270"}}
+    assert params_mod.problems(bad) == [
+        "demo.translation_model: 'gemma3-270' is neither 'auto' nor a section under translation.models or "
+        "translation.generators (did you mean 'gemma3-270m'?)"]
