@@ -11,3 +11,31 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("integration"):
             item.add_marker(pytest.mark.slow)
+
+
+def build_tiny_gemma(out, texts: list[str], vocab_size: int = 600, max_positions: int = 256) -> None:
+    """A tiny Gemma 3 (2 layers, random weights) with a byte-fallback BPE trained on `texts`, saved
+    as a plain Hugging Face directory: the `source` of a local generator (translation.generators)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import AutoModelForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
+    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
+    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "\n"] + [f"<0x{b:02X}>" for b in range(256)]
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
+                                   unk_token="<unk>", add_bos_token=True)
+    config = Gemma3TextConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                              max_position_embeddings=max_positions, pad_token_id=fast.pad_token_id,
+                              bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, sliding_window=32)
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(out)
+    fast.save_pretrained(out)
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma():
+    """build_tiny_gemma(out, texts): a tiny generator source directory (see above)."""
+    return build_tiny_gemma

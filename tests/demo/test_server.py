@@ -42,7 +42,8 @@ def test_page_and_health(demo_server):
     assert f"const MAX_CHARS = {MAX_CHARS};" in page
     status, _, body = request(demo_server, "/api/health")
     assert status == 200 and json.loads(body) == {"status": "ok", "model": "tiny-random",
-                                                  "translation_model": "tiny-random"}
+                                                  "translation_model": "tiny-random",
+                                                  "translation_family": "encoder-decoder"}
 
 
 def test_analyze_english(demo_server):

@@ -7,11 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 from click.testing import CliRunner
 from ruamel.yaml import YAML
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import AutoModelForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
 
 from xlt.cli import cli
 from xlt.translation.data import script_fraction
@@ -22,27 +19,8 @@ from test_cli_mt import EN, HI, TE, _lines   # noqa: E402 (tests/translation is 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _tiny_gemma(out: Path) -> None:
-    """A byte-fallback BPE trained on the fixture's prompts (both targets) + a 2-layer Gemma 3."""
-    tok = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace()])
-    specials = ["<pad>", "<eos>", "<bos>", "<unk>", "\n"] + [f"<0x{b:02X}>" for b in range(256)]
-    text = [prompt(en, "hi") + f" {hi}\n" + prompt(en, "te") + f" {te}" for en, hi, te in zip(EN, HI, TE)]
-    tok.train_from_iterator(text, trainers.BpeTrainer(vocab_size=600, special_tokens=specials))
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<bos>", eos_token="<eos>", pad_token="<pad>",
-                                   unk_token="<unk>", add_bos_token=True)
-    config = Gemma3TextConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                              num_attention_heads=2, num_key_value_heads=1, head_dim=16, max_position_embeddings=256,
-                              pad_token_id=fast.pad_token_id, bos_token_id=fast.bos_token_id,
-                              eos_token_id=fast.eos_token_id, sliding_window=32)
-    torch.manual_seed(0)
-    AutoModelForCausalLM.from_config(config).save_pretrained(out)
-    fast.save_pretrained(out)
-
-
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> tuple[Path, Path]:
+def root(tmp_path_factory, tiny_gemma) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("gen-cli")
     raw = root / "data/raw"
     _lines(raw / "opus100-en-hi/opus.en-hi-dev.en", EN[:10])
@@ -53,7 +31,8 @@ def root(tmp_path_factory) -> tuple[Path, Path]:
         _lines(raw / f"flores200/{split}/eng_Latn.{split}", EN[sl] * 2)
         _lines(raw / f"flores200/{split}/hin_Deva.{split}", HI[sl] * 2)
         _lines(raw / f"flores200/{split}/tel_Telu.{split}", TE[sl] * 2)
-    _tiny_gemma(root / "source")
+    tiny_gemma(root / "source", [prompt(en, "hi") + f" {hi}\n" + prompt(en, "te") + f" {te}"
+                                 for en, hi, te in zip(EN, HI, TE)])
     yaml = YAML()
     p = yaml.load((REPO / "params.yaml").read_text())
     p["run"]["translation"] = {"models": [], "langs": ["hi", "te"], "generators": ["tiny-gen"]}

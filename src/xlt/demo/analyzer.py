@@ -246,7 +246,8 @@ def format_table(r: dict) -> str:
             rows.append((f"{LANG_NAMES[lang]} ({lang})", t or "(empty)"))
     else:
         rows.append(("translation", "none: the models translate English into Hindi and Telugu only"))
-    rows.append(("models", f"{r['model']} (sentiment, NER), {r['translation_model']} (translation); "
+    rows.append(("models", f"{r['model']} (sentiment, NER), {r['translation_model']} "
+                           f"({r.get('translation_family', 'encoder-decoder')}, translation); "
                            f"{r['timings_ms']['total']:.0f} ms"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

@@ -194,7 +194,8 @@ function render(r) {
   renderTranslations(r);
   renderSpeech(r.speech);
   const t = r.timings_ms;
-  $("meta").textContent = `Models: ${r.model} (sentiment, NER), ${r.translation_model} (translation). ` +
+  $("meta").textContent = `Models: ${r.model} (sentiment, NER), ${r.translation_model} ` +
+                          `(${r.translation_family || "encoder-decoder"}, translation). ` +
                           `${Math.round(t.total)} ms without speech.`;
   $("result").hidden = false;
 }

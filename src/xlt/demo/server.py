@@ -98,7 +98,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif url.path == "/api/health":
             a = self.server.analyzer
-            self._json(HTTPStatus.OK, {"status": "ok", "model": a.model_name, "translation_model": a.mt_model_name})
+            self._json(HTTPStatus.OK, {"status": "ok", "model": a.model_name, "translation_model": a.mt_model_name,
+                                            "translation_family": a.mt_family})
         elif url.path == "/api/speech":
             self._guarded(lambda: self._speech(parse_qs(url.query)))
         else:
