@@ -34,7 +34,7 @@ def test_the_control_differs_from_the_warm_start_only_in_initialisation():
 
 def test_overrides_merge_over_the_section_and_null_samples_mean_all():
     te, hi = mt_config(REAL, "me5-small", "te"), mt_config(REAL, "me5-small", "hi")
-    assert te.max_train_samples == 4000 and hi.max_train_samples is None
+    assert te.max_train_samples == 8000 and hi.max_train_samples is None
     assert te.learning_rate == hi.learning_rate == pytest.approx(1e-4)
 
 
