@@ -14,7 +14,7 @@ from xlt.cli import cli
 from xlt.translation.data import script_fraction
 from xlt.translation.generator import prompt
 
-from test_cli_mt import EN, HI, TE, _lines   # noqa: E402 (tests/translation is on sys.path)
+from test_cli_mt import EN, HI, TE, write_raw   # noqa: E402 (tests/translation is on sys.path)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,15 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def root(tmp_path_factory, tiny_gemma) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("gen-cli")
-    raw = root / "data/raw"
-    _lines(raw / "opus100-en-hi/opus.en-hi-dev.en", EN[:10])
-    _lines(raw / "opus100-en-hi/opus.en-hi-dev.hi", HI[:10])
-    _lines(raw / "telugu-parallel/mkb.en", EN[:10])
-    _lines(raw / "telugu-parallel/mkb.te", TE[:10])
-    for split, sl in (("dev", slice(10, 11)), ("devtest", slice(11, 12))):
-        _lines(raw / f"flores200/{split}/eng_Latn.{split}", EN[sl] * 2)
-        _lines(raw / f"flores200/{split}/hin_Deva.{split}", HI[sl] * 2)
-        _lines(raw / f"flores200/{split}/tel_Telu.{split}", TE[sl] * 2)
+    write_raw(root)
     tiny_gemma(root / "source", [prompt(en, "hi") + f" {hi}\n" + prompt(en, "te") + f" {te}"
                                  for en, hi, te in zip(EN, HI, TE)])
     yaml = YAML()

@@ -29,11 +29,10 @@ def _lines(path: Path, lines: list[str]) -> None:
     path.write_text("".join(l + "\n" for l in lines), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("mt")
+def write_raw(root: Path) -> None:
+    """Fixture corpora under root/data/raw: train on the first 10 pairs (OPUS-100 dev for Hindi,
+    Mann Ki Baat for Telugu), FLORES-200 dev and devtest one unseen sentence each, twice."""
     raw = root / "data/raw"
-    # train on the first 10 pairs, validate on 2 of them (dev overlap is allowed), test on 2 unseen.
     _lines(raw / "opus100-en-hi/opus.en-hi-dev.en", EN[:10])
     _lines(raw / "opus100-en-hi/opus.en-hi-dev.hi", HI[:10])
     _lines(raw / "telugu-parallel/mkb.en", EN[:10])
@@ -42,6 +41,12 @@ def root(tmp_path_factory) -> tuple[Path, Path]:
         _lines(raw / f"flores200/{split}/eng_Latn.{split}", EN[sl] * 2)
         _lines(raw / f"flores200/{split}/hin_Deva.{split}", HI[sl] * 2)
         _lines(raw / f"flores200/{split}/tel_Telu.{split}", TE[sl] * 2)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("mt")
+    write_raw(root)
     yaml = YAML()
     p = yaml.load((REPO / "params.yaml").read_text())
     p["run"]["translation"] = {"models": ["tiny-random"], "langs": ["hi", "te"], "generators": []}

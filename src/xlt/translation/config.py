@@ -64,29 +64,27 @@ def _known(p: dict, key: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
+def _merged(p: dict, key: str, name: str, lang: str, model) -> dict:
+    """translation.<key>.<name> with its langs.<lang> overrides, checked by `model`."""
+    known = _known(p, key)
+    if name not in known:
+        raise ParamsError(f"params.yaml: translation.{key}.{name}: no such section (known: {', '.join(known) or 'none'})")
+    section = config.section(p, ("translation", key, name), model)
+    if section is None:
+        raise ParamsError(f"params.yaml: translation.{key}.{name}: expected a mapping, got None")
+    values = section.merged(lang)
+    return {**values, "bf16": resolve_bf16(values["bf16"])}
+
+
 def mt_config(p: dict, model: str, lang: str) -> MTConfig:
     """translation.models.<model> with its langs.<lang> overrides (checked by xlt.config.TranslationModel)."""
-    models = _known(p, "models")
-    if model not in models:
-        raise ParamsError(f"params.yaml: translation.models.{model}: no such section (known: {', '.join(models) or 'none'})")
-    section = config.section(p, ("translation", "models", model), config.TranslationModel)
-    if section is None:
-        raise ParamsError(f"params.yaml: translation.models.{model}: expected a mapping, got None")
-    values = section.merged(lang)
-    return MTConfig(**{**values, "bf16": resolve_bf16(values["bf16"])})
+    return MTConfig(**_merged(p, "models", model, lang, config.TranslationModel))
 
 
 def gen_config(p: dict, name: str, lang: str):
     """translation.generators.<name> (+ its langs.<lang> overrides): a pretrained generator, fine-tuned."""
     from xlt.translation.generator import GenConfig
-    gens = _known(p, "generators")
-    if name not in gens:
-        raise ParamsError(f"params.yaml: translation.generators.{name}: no such section (known: {', '.join(gens) or 'none'})")
-    section = config.section(p, ("translation", "generators", name), config.Generator)
-    if section is None:
-        raise ParamsError(f"params.yaml: translation.generators.{name}: expected a mapping, got None")
-    values = section.merged(lang)
-    return GenConfig(**{**values, "bf16": resolve_bf16(values["bf16"])})
+    return GenConfig(**_merged(p, "generators", name, lang, config.Generator))
 
 
 def _generate(p: dict) -> dict:
