@@ -225,8 +225,10 @@ def main() -> None:
     if a.int8:
         same = sum(x == y for x, y in zip(r["infer-xlt"]["predictions"], r["infer-xlt-int8"]["predictions"]))
         result["int8"] = {"speedup_vs_xlt": round(r["infer-xlt-int8"]["items_per_s"] / r["infer-xlt"]["items_per_s"], 2),
-                          "accuracy_change_points": round(100 * (r["infer-xlt-int8"]["accuracy"] - r["infer-xlt"]["accuracy"]), 2),
-                          "macro_f1_change_points": round(100 * (r["infer-xlt-int8"]["macro_f1"] - r["infer-xlt"]["macro_f1"]), 2),
+                          "accuracy_change_points":
+                              round(100 * (r["infer-xlt-int8"]["accuracy"] - r["infer-xlt"]["accuracy"]), 2),
+                          "macro_f1_change_points":
+                              round(100 * (r["infer-xlt-int8"]["macro_f1"] - r["infer-xlt"]["macro_f1"]), 2),
                           "same_predictions": f"{same}/{len(r['infer-xlt']['predictions'])}"}
     slug = "".join(c if c.isalnum() else "-" for c in cpu["model"].lower()).strip("-")
     out = a.out or ROOT / f"benchmarks/results/bench-{slug}.json"

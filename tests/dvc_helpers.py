@@ -1,5 +1,6 @@
-"""Shared by the integration tests (test_pipeline.py, test_remote.py): a copy of this
-repository with the real data pulled from the team remote and a tiny params override,
+"""Shared by the integration tests (test_pipeline.py, test_remote.py, test_transfer_pipeline.py and
+one in test_resume.py): a copy of this repository with the real data pulled from the team remote
+(once a session: the `prepared_repo` fixture in conftest.py) and a tiny params override,
 and thin wrappers around the `dvc` and `git` command lines. Shared by the training tests
 (test_distributed.py, test_resume.py): a root with one tiny sentiment model to train.
 
@@ -85,11 +86,11 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
         yaml.dump(p, f)
 
 
-def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[str],
-                   transfer: list[str] | None = None) -> Path:
+def prepared_copy(dst: Path) -> Path:
     """A copy of the working tree (tracked and untracked-not-ignored files, without the real
-    run's results) at DST, a fresh git repository (nothing committed), with the raw data
-    pulled from the team remote and a tiny params.yaml. Skips the test without the remote."""
+    run's results) at DST, a fresh git repository (nothing committed), with the raw data pulled
+    from the team remote. Skips the test without the remote. The integration tests share one
+    per session (the `prepared_repo` fixture in conftest.py) and copy it (tiny_repo_copy)."""
     if not SHARED_STORE.exists():
         import pytest
         pytest.skip(f"{SHARED_STORE} not found: the team DVC remote is needed to pull the raw data")
@@ -105,6 +106,24 @@ def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[s
     # The copy lives elsewhere, so point the remote at the store by absolute path.
     dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
     dvc(dst, "pull", "-q", "-R", "data/raw")
+    return dst
+
+
+def copy_repo(src: Path, dst: Path) -> Path:
+    """An independent copy of a copy (its git repository, DVC cache and workspace): a test that
+    changes it changes nothing that another test sees. The copies' DVC cache.type is the default
+    (reflink, else copy: never a hard or symbolic link), so no file is shared with the cache."""
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[str],
+                   transfer: list[str] | None = None, prepared: Path | None = None) -> Path:
+    """A copy of PREPARED (a prepared_copy; made here when None) at DST with a tiny params.yaml."""
+    if prepared is None:
+        prepared_copy(dst)
+    else:
+        copy_repo(prepared, dst)
     tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs, transfer)
     return dst
 

@@ -9,17 +9,15 @@ from transformers import AutoModelForTokenClassification as Tagger
 from transformers import AutoTokenizer
 
 from xlt import io, modelstore
-from xlt.encoders import materialise
 
-ARCH = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
 WORDS = "bert.embeddings.word_embeddings.weight"
+TEXTS = ("a good phone", "बहुत खराब", "చాలా బాగుంది")
 
 
-@pytest.fixture(scope="module")
-def pretrained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("store") / "models/pretrained/tiny"
-    materialise("tiny", {"source": "random", "trim_vocab": False, "architecture": ARCH}, out)
-    return out
+@pytest.fixture
+def pretrained(tiny_encoder):
+    """A tiny random encoder trimmed to TEXTS (tests/conftest.py), shared by the session: read-only."""
+    return tiny_encoder
 
 
 def finetuned(pretrained, cls=Classifier, labels=("negative", "positive")):
@@ -33,7 +31,7 @@ def finetuned(pretrained, cls=Classifier, labels=("negative", "positive")):
     return model, AutoTokenizer.from_pretrained(pretrained)
 
 
-def logits(model, tokenizer, texts=("a good phone", "बहुत खराब", "చాలా బాగుంది")):
+def logits(model, tokenizer, texts=TEXTS):
     batch = tokenizer(list(texts), padding=True, return_tensors="pt")
     with torch.no_grad():
         return model(**batch).logits

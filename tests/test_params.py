@@ -6,6 +6,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from xlt import params
+from xlt.data import readers
 from xlt.params import ParamsError, TrainConfig
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
@@ -464,12 +465,12 @@ ALL_PAIRS = [(t, lang) for t in params.TASKS for lang in params.LANGS]
 
 
 def test_raw_data_present_in_fixtures(real):
-    assert params.raw_data_problems(real, FIXTURE_RAW, ALL_PAIRS) == []
+    assert readers.raw_data_problems(real, FIXTURE_RAW, ALL_PAIRS) == []
 
 
 def test_missing_raw_dataset_says_dvc_pull(real, tmp_path):
     with pytest.raises(FileNotFoundError) as e:
-        params.require_raw_data(real, tmp_path, "ner", "te")
+        readers.require_raw_data(real, tmp_path, "ner", "te")
     assert str(e.value) == (f"{tmp_path / 'il-ner'}: raw dataset 'il-ner' (data.datasets.ner.te) is missing; "
                             f"run: dvc pull -R data/raw")
 
@@ -478,7 +479,7 @@ def test_missing_raw_file_named(real, tmp_path):
     import shutil
     shutil.copytree(FIXTURE_RAW / "sst2", tmp_path / "sst2")
     (tmp_path / "sst2" / "dev.tsv").unlink()
-    found = params.raw_data_problems(real, tmp_path, [("sentiment", "en")])
+    found = readers.raw_data_problems(real, tmp_path, [("sentiment", "en")])
     assert found == [f"{tmp_path / 'sst2' / 'dev.tsv'}: missing from raw dataset 'sst2' "
                      f"(data.datasets.sentiment.en); run: dvc pull -R data/raw"]
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from dvc_helpers import dvc, stages_run, tiny_repo_copy
+from dvc_helpers import copy_repo, dvc, stages_run, tiny_repo_copy
 
 pytestmark = pytest.mark.integration
 
@@ -23,23 +24,42 @@ LANGS = ["te"]
 
 
 @pytest.fixture(scope="module")
-def repo_copy(tmp_path_factory) -> Path:
-    return tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", MODELS, TASKS, LANGS)
+def reproduced(tmp_path_factory, prepared_repo) -> tuple[Path, str]:
+    """The tiny pipeline reproduced once for this module: (the copy, what `dvc repro` printed).
+    Read-only: a test that changes it works on a copy of its own (copy_repo), so each test
+    passes alone and in any order."""
+    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", MODELS, TASKS, LANGS, prepared=prepared_repo)
+    return repo, dvc(repo, "repro")
 
 
-def test_repro_writes_every_metrics_file(repo_copy):
-    out = dvc(repo_copy, "repro")
+def _check_scores(m: dict, task: str, predictions: list[dict], n_test: int) -> None:
+    """The metrics are those of the stage's own predictions (plots/confusion), on the whole test set."""
+    assert m["n"] == n_test
+    if task == "sentiment":    # one (actual, predicted) pair per sentence; macro averages over the classes
+        gold, pred = [p["actual"] for p in predictions], [p["predicted"] for p in predictions]
+        assert len(gold) == n_test
+        p, r, f, _ = precision_recall_fscore_support(gold, pred, labels=sorted(m["per_class"]), average="macro",
+                                                     zero_division=0)
+        assert m["accuracy"] == pytest.approx(accuracy_score(gold, pred))
+        assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((p, r, f))
+    else:                      # entity-level micro averages (seqeval): F1 is the harmonic mean of P and R
+        p, r = m["precision"], m["recall"]
+        assert m["f1"] == pytest.approx(2 * p * r / (p + r) if p + r else 0.0)
+        # The entity types with gold entities are those of the gold tags scored (one row a word).
+        assert {t for t, v in m["per_type"].items() if v["support"]} == \
+            {row["actual"] for row in predictions if row["actual"] != "O"} != set()
+
+
+def test_repro_writes_every_metrics_file(reproduced):
+    repo_copy, out = reproduced
     for model in MODELS + ["baseline"]:
         for task in TASKS:
             for lang in LANGS:
                 path = repo_copy / f"metrics/{model}/{task}/{lang}.json"
                 assert path.exists(), f"missing {path}\n{out}"
-                m = json.loads(path.read_text())
-                keys = ["accuracy", "precision", "recall", "f1"] if task == "sentiment" else ["precision", "recall", "f1"]
-                for k in keys:
-                    assert 0.0 <= m[k] <= 1.0, (path, k, m[k])
-                if task == "ner":
-                    assert m["per_type"], path
+                n_test = len((repo_copy / f"data/prepared/{task}/{lang}/test.jsonl").read_text().splitlines())
+                predictions = json.loads((repo_copy / f"plots/confusion/{model}/{task}/{lang}.json").read_text())
+                _check_scores(json.loads(path.read_text()), task, predictions, n_test)
     assert (repo_copy / "reports/report.md").exists()
     assert "tiny-random-b" in (repo_copy / "reports/report.md").read_text()
     # Nothing is left to do, and `dvc metrics show` reads the declared metrics.
@@ -48,7 +68,8 @@ def test_repro_writes_every_metrics_file(repo_copy):
     assert "metrics/tiny-random/ner/te.json" in shown
 
 
-def test_changing_one_model_reruns_only_its_stages(repo_copy):
+def test_changing_one_model_reruns_only_its_stages(reproduced, tmp_path):
+    repo_copy = copy_repo(reproduced[0], tmp_path / "xlt")
     yaml = YAML()
     params_path = repo_copy / "params.yaml"
     p = yaml.load(params_path.read_text())

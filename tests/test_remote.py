@@ -58,7 +58,7 @@ def s3_endpoint():
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, s3_endpoint):
+def project(tmp_path_factory, s3_endpoint, prepared_repo):
     """The tiny pipeline reproduced and committed, with two remotes configured in
     .dvc/config (committed, as a team shares it) and the S3 credentials in
     .dvc/config.local (not committed)."""
@@ -72,7 +72,7 @@ def project(tmp_path_factory, s3_endpoint):
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
         mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-        copy = tiny_repo_copy(tmp_path_factory.mktemp("origin") / "xlt", MODELS, TASKS, LANGS)
+        copy = tiny_repo_copy(tmp_path_factory.mktemp("origin") / "xlt", MODELS, TASKS, LANGS, prepared=prepared_repo)
         # Run the copy's own code, writing bytecode next to it as Python normally does.
         mp.setenv("PYTHONPATH", str(copy / "src"))
         mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)

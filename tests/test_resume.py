@@ -3,8 +3,9 @@ ends (same seed, CPU): the same weights, the same test metrics.
 
 Checkpoints live in checkpoints/<model>/<task>/<lang>/, which is not a DVC output (DVC deletes
 a stage's outputs before it reruns it, not that folder). Two ways in:
-* in process, fast and deterministic: the Trainer is made to stop right after a checkpoint
-  (or half-way through writing one) and the stage is run again;
+* in process, fast and deterministic: a Trainer callback stops the stage right after a
+  checkpoint (on_save; half-way through writing one: that checkpoint then loses the files the
+  Trainer writes after the weights) and the stage is run again;
 * through `dvc repro` on a copy of the repository (integration): the running stage's whole
   process group gets SIGKILL after its first checkpoint, and the next `dvc repro` resumes it.
 """
@@ -25,7 +26,7 @@ import torch
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 from safetensors.torch import load_file
-from transformers import Trainer
+from transformers import Trainer, TrainerCallback
 
 from dvc_helpers import tiny_sentiment_root
 from xlt import io, modelstore
@@ -92,20 +93,27 @@ def reference(root, tmp_path_factory) -> Path:
     return ref
 
 
-def _interrupt(monkeypatch, method: str, when) -> None:
-    """Make Trainer.METHOD raise Interrupted on the call where when(n) is true (n counts from 1)."""
-    original = getattr(Trainer, method)
-    calls = []
+class _StopAfterSave(TrainerCallback):
+    """Raise Interrupted once the Trainer has written its N-th checkpoint (on_save follows each
+    completed save): the stage's process dying at that point."""
+    def __init__(self, n: int):
+        self.n, self.saves = n, 0
 
-    def wrapped(self, *args, **kwargs):
-        calls.append(1)
-        if when(len(calls), "before"):
-            raise Interrupted(f"{method} call {len(calls)}")
-        out = original(self, *args, **kwargs)
-        if when(len(calls), "after"):
-            raise Interrupted(f"after {method} call {len(calls)}")
-        return out
-    monkeypatch.setattr(Trainer, method, wrapped)
+    def on_save(self, args, state, control, **kwargs):
+        self.saves += 1
+        if self.saves == self.n:
+            raise Interrupted(f"after checkpoint {self.saves} (step {state.global_step})")
+
+
+def _interrupt(monkeypatch, after_save: int) -> None:
+    """Every Trainer trained in this test gets a _StopAfterSave(AFTER_SAVE) callback (public API:
+    add_callback, on_save); the stage itself is left as it is."""
+    train = Trainer.train
+
+    def train_with_stop(self, *args, **kwargs):
+        self.add_callback(_StopAfterSave(after_save))
+        return train(self, *args, **kwargs)
+    monkeypatch.setattr(Trainer, "train", train_with_stop)
 
 
 def _resume_and_compare(r: Path, reference: Path, caplog) -> None:
@@ -132,7 +140,7 @@ def _resume_and_compare(r: Path, reference: Path, caplog) -> None:
 
 def test_stage_stopped_after_a_checkpoint_resumes_to_the_same_model(root, reference, tmp_path, monkeypatch, caplog):
     r = _copy_inputs(root, tmp_path)
-    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    _interrupt(monkeypatch, after_save=1)
     result = invoke(r, "train", *STAGE)
     assert isinstance(result.exception, Interrupted), (result.output, result.exception)
     monkeypatch.undo()
@@ -146,7 +154,7 @@ def test_stage_stopped_after_a_checkpoint_resumes_to_the_same_model(root, refere
 def test_changed_settings_start_from_scratch(root, tmp_path, monkeypatch, caplog):
     """Checkpoints of other settings (here: the number of epochs) are discarded, not resumed."""
     r = _copy_inputs(root, tmp_path)
-    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    _interrupt(monkeypatch, after_save=1)
     assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
     monkeypatch.undo()
     yaml = YAML()
@@ -162,7 +170,7 @@ def test_changed_settings_start_from_scratch(root, tmp_path, monkeypatch, caplog
 
 def _interrupted_copy(root: Path, tmp_path: Path, monkeypatch) -> Path:
     r = _copy_inputs(root, tmp_path)
-    _interrupt(monkeypatch, "_save_checkpoint", lambda n, at: n == 1 and at == "after")
+    _interrupt(monkeypatch, after_save=1)
     assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
     monkeypatch.undo()
     return r
@@ -202,14 +210,18 @@ def test_a_retrimmed_encoder_starts_from_scratch(root, tmp_path, monkeypatch, ca
 def test_stage_killed_while_writing_a_checkpoint_resumes_from_the_previous_one(root, reference, tmp_path,
                                                                                  monkeypatch, caplog):
     r = _copy_inputs(root, tmp_path)
-    # The second checkpoint gets its weights and optimizer, then the process "dies": the Trainer
-    # writes the RNG state and trainer_state.json after them.
-    _interrupt(monkeypatch, "_save_rng_state", lambda n, at: n == 2 and at == "before")
+    # The process "dies" while writing the second checkpoint, after its weights and optimizer:
+    # stopped after that checkpoint, less what the Trainer writes after them (the RNG state, then
+    # trainer_state.json last). Checkpoint rotation (save_total_limit=2) kept both either way.
+    _interrupt(monkeypatch, after_save=2)
     assert isinstance(invoke(r, "train", *STAGE).exception, Interrupted)
     monkeypatch.undo()
     ckpts = r / "checkpoints/tiny-random/sentiment/te"
     half = ckpts / f"checkpoint-{2 * N_TRAIN // BATCH}"
-    assert (half / "model.safetensors").exists() and not (half / "trainer_state.json").exists()
+    for late in ("rng_state.pth", "trainer_state.json"):
+        (half / late).unlink()
+    assert {p.name for p in ckpts.glob("checkpoint-*")} == {f"checkpoint-{k * N_TRAIN // BATCH}" for k in (1, 2)}
+    assert (half / "model.safetensors").exists() and (half / "optimizer.pt").exists()
     _resume_and_compare(r, reference, caplog)
 
 
@@ -231,9 +243,10 @@ def _complete_checkpoint(ckpts: Path) -> bool:
 
 
 @pytest.mark.integration
-def test_sigkilled_dvc_stage_resumes_on_the_next_repro(tmp_path_factory):
+def test_sigkilled_dvc_stage_resumes_on_the_next_repro(tmp_path_factory, prepared_repo):
     from dvc_helpers import dvc, stages_run, tiny_repo_copy
-    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["te"])
+    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["te"],
+                          prepared=prepared_repo)
     yaml = YAML()
     p = yaml.load((repo / "params.yaml").read_text())
     # Two epochs of 20 steps: the kill lands in the second, after checkpoint-20.

@@ -9,19 +9,22 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from dvc_helpers import dvc, tiny_repo_copy
+from dvc_helpers import copy_repo, dvc, tiny_repo_copy
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def repo_copy(tmp_path_factory) -> Path:
-    return tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["en", "te"],
-                          transfer=["sentiment"])
+def reproduced(tmp_path_factory, prepared_repo) -> tuple[Path, str]:
+    """The tiny transfer pipeline reproduced once for this module: (the copy, what `dvc repro`
+    printed). Read-only: a test that changes it works on a copy of its own (copy_repo)."""
+    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["en", "te"],
+                          transfer=["sentiment"], prepared=prepared_repo)
+    return repo, dvc(repo, "repro")
 
 
-def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
-    out = dvc(repo_copy, "repro")
+def test_repro_writes_the_transfer_metrics_and_report(reproduced):
+    repo_copy, out = reproduced
     zs = json.loads((repo_copy / "metrics/transfer/zeroshot/sentiment/seed1.json").read_text())
     assert set(zs) >= {"en", "te", "selection", "vocabulary"}
     assert zs["te"]["n"] == len((repo_copy / "data/transfer/sentiment/te/test.jsonl").read_text().splitlines())
@@ -43,7 +46,8 @@ def test_repro_writes_the_transfer_metrics_and_report(repo_copy):
     assert "metrics/transfer/fewshot/sentiment/te/k10.json" in dvc(repo_copy, "metrics", "show", "--json")
 
 
-def test_changing_one_budget_reruns_only_its_point(repo_copy):
+def test_changing_one_budget_reruns_only_its_point(reproduced, tmp_path):
+    repo_copy = copy_repo(reproduced[0], tmp_path / "xlt")
     yaml = YAML()
     path = repo_copy / "params.yaml"
     p = yaml.load(path.read_text())

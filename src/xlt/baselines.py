@@ -17,7 +17,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 
 from xlt import io
 from xlt.tasks import ner, sentiment
-from xlt.train import subsample
+from xlt.training import subsample
 
 
 def sentiment_model(cfg: dict):

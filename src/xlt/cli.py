@@ -1,6 +1,6 @@
 """`xlt`: one command per pipeline stage (dvc.yaml calls these) plus helpers.
 
-Paths follow one layout, so a stage needs only its model/task/language:
+Paths follow one layout (xlt.layout), so a stage needs only its model/task/language:
   data/raw/<dataset>/ -> data/interim/<task>/<lang>/ -> data/prepared/<task>/<lang>/
   models/pretrained/<model>/ -> models/<model>/<task>/<lang>/ -> metrics/<model>/<task>/<lang>.json
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from xlt import params as params_mod
+from xlt.layout import BASELINE, Layout
 from xlt.params import LANGS, TASKS
 
 log = logging.getLogger("xlt")
@@ -40,6 +41,10 @@ def _params(ctx) -> dict:
     return params_mod.load(ctx.obj["params_path"])
 
 
+def _paths(ctx) -> Layout:
+    return Layout(ctx.obj["root"])
+
+
 @cli.command()
 @task_opt
 @lang_opt
@@ -47,10 +52,11 @@ def _params(ctx) -> dict:
 def preprocess(ctx, task, lang):
     """Read a raw dataset, repair what is dirty, clean the text (data/interim/<task>/<lang>/)."""
     from xlt.data.prepare import preprocess as run
-    root = ctx.obj["root"]
+    from xlt.data.readers import require_raw_data
+    paths = _paths(ctx)
     p = _params(ctx)
-    params_mod.require_raw_data(p, root / "data/raw", task, lang)   # before any work: say `dvc pull`
-    report = run(p, task, lang, root / "data/raw", root / f"data/interim/{task}/{lang}")
+    require_raw_data(p, paths.raw(), task, lang)   # before any work: say `dvc pull`
+    report = run(p, task, lang, paths.raw(), paths.interim(task, lang))
     click.echo(f"{task}/{lang}: " + ", ".join(f"{k} {v['kept']}/{v['read']}" for k, v in report["cleaning"].items()))
 
 
@@ -61,8 +67,8 @@ def preprocess(ctx, task, lang):
 def split(ctx, task, lang):
     """Split into train/dev/test (data/prepared/<task>/<lang>/)."""
     from xlt.data.prepare import split as run
-    root = ctx.obj["root"]
-    report = run(_params(ctx), task, lang, root / f"data/interim/{task}/{lang}", root / f"data/prepared/{task}/{lang}")
+    paths = _paths(ctx)
+    report = run(_params(ctx), task, lang, paths.interim(task, lang), paths.prepared(task, lang))
     click.echo(f"{task}/{lang}: {report['split']['mode']} split {report['split']['sizes']}")
 
 
@@ -74,7 +80,7 @@ def pretrained(ctx, model):
     from xlt import io
     from xlt.encoders import materialise
     p = _params(ctx)
-    root = ctx.obj["root"]
+    paths = _paths(ctx)
     if model not in p["encoders"]:
         raise click.UsageError(f"params.yaml: no section encoders.{model} (known: {', '.join(p['encoders'])})")
 
@@ -82,11 +88,11 @@ def pretrained(ctx, model):
         for task in p["run"]["tasks"]:
             for lang in p["run"]["langs"]:
                 for split_name in ("train", "dev", "test"):
-                    for r in io.read_jsonl(root / f"data/prepared/{task}/{lang}/{split_name}.jsonl"):
+                    for r in io.read_jsonl(paths.prepared(task, lang) / f"{split_name}.jsonl"):
                         yield r["text"] if "text" in r else " ".join(r["tokens"])
                         if "tokens" in r:
                             yield from r["tokens"]   # NER tokenises word by word
-    info = materialise(model, p["encoders"][model], root / f"models/pretrained/{model}", corpus())
+    info = materialise(model, p["encoders"][model], paths.pretrained(model), corpus())
     click.echo(f"{model}: {info}")
 
 
@@ -99,11 +105,11 @@ def train(ctx, model, task, lang):
     """Fine-tune models/pretrained/<model> on one task and language."""
     from xlt.train import train as run
     p = _params(ctx)
-    root = ctx.obj["root"]
+    paths = _paths(ctx)
     cfg = params_mod.train_config(p, model, task, lang)
-    info = run(model, task, lang, cfg, root / f"models/pretrained/{model}", root / f"data/prepared/{task}/{lang}",
-               root / f"models/{model}/{task}/{lang}", root / f"plots/train_loss/{model}/{task}/{lang}.csv",
-               checkpoints_root=root / "checkpoints")
+    info = run(model, task, lang, cfg, paths.pretrained(model), paths.prepared(task, lang),
+               paths.model(model, task, lang), paths.train_loss(model, task, lang),
+               checkpoint_dir=paths.checkpoints(model, task, lang))
     click.echo(f"{model}/{task}/{lang}: trained on {info['train_examples']} in {info['train_seconds']}s; dev {info['dev']}")
 
 
@@ -115,11 +121,10 @@ def train(ctx, model, task, lang):
 def evaluate(ctx, model, task, lang):
     """Score a fine-tuned model on its test split: metrics/<model>/<task>/<lang>.json."""
     from xlt.evaluate import evaluate as run
-    root = ctx.obj["root"]
+    paths = _paths(ctx)
     _params(ctx)   # validated even though evaluation has no params of its own
-    result = run(model, task, lang, root / f"models/{model}/{task}/{lang}", root / f"data/prepared/{task}/{lang}",
-                 root / f"metrics/{model}/{task}/{lang}.json",
-                 root / f"plots/confusion/{model}/{task}/{lang}.json")
+    result = run(model, task, lang, paths.model(model, task, lang), paths.prepared(task, lang),
+                 paths.metrics(model, task, lang), paths.confusion(model, task, lang))
     click.echo(f"{model}/{task}/{lang}: " + _headline(result))
 
 
@@ -131,10 +136,9 @@ def baseline(ctx, task, lang):
     """Train and score the classical baseline: metrics/baseline/<task>/<lang>.json."""
     from xlt.baselines import run
     p = _params(ctx)
-    root = ctx.obj["root"]
-    result = run(task, lang, p["baselines"][task], root / f"data/prepared/{task}/{lang}",
-                 root / f"models/baseline/{task}/{lang}.joblib", root / f"metrics/baseline/{task}/{lang}.json",
-                 root / f"plots/confusion/baseline/{task}/{lang}.json",
+    paths = _paths(ctx)
+    result = run(task, lang, p["baselines"][task], paths.prepared(task, lang), paths.baseline_model(task, lang),
+                 paths.metrics(BASELINE, task, lang), paths.confusion(BASELINE, task, lang),
                  seed=int(p["data"]["seed"]))
     click.echo(f"baseline/{task}/{lang}: " + _headline(result))
 
@@ -166,7 +170,6 @@ def export_model(model_dir, out_dir, task):
 def check(ctx):
     """Validate params.yaml and check the raw data for run.tasks x run.langs (before a long `dvc repro`).
     Every problem is printed, one line each (`<file>: <dotted key>: <problem>`)."""
-    root = ctx.obj["root"]
     try:
         p = params_mod.read(ctx.obj["params_path"])
         found = [f"{ctx.obj['params_path']}: {x}" for x in params_mod.problems(p)]
@@ -174,7 +177,8 @@ def check(ctx):
         p, found = None, e.problems
     if not found:
         pairs = [(t, lang) for t in p["run"]["tasks"] for lang in p["run"]["langs"]]
-        found = params_mod.raw_data_problems(p, root / "data/raw", pairs)
+        from xlt.data.readers import raw_data_problems
+        found = raw_data_problems(p, _paths(ctx).raw(), pairs)
     if found:
         for line in found:
             click.echo(f"xlt check: {line}", err=True)
@@ -199,10 +203,9 @@ def transfer():
 def transfer_data(ctx, task, lang):
     """data/prepared/<task>/<lang> in the shared label space: data/transfer/<task>/<lang>/."""
     from xlt.transfer.data import prepare
-    from xlt.transfer.stages import data_dir
-    root = ctx.obj["root"]
-    r = prepare(task, lang, _params(ctx)["transfer"]["labels"], root / f"data/prepared/{task}/{lang}",
-                data_dir(root, task, lang))
+    paths = _paths(ctx)
+    r = prepare(task, lang, _params(ctx)["transfer"]["labels"], paths.prepared(task, lang),
+                paths.transfer_data(task, lang))
     click.echo(f"{task}/{lang}: " + ", ".join(f"{s} {c['kept']}/{c['read']}" for s, c in r["splits"].items()))
 
 
@@ -296,8 +299,8 @@ def mt():
 def mt_prepare(ctx, lang):
     """Parallel corpora -> filtered, deduplicated data/translation/<lang>/."""
     from xlt.translation.data import prepare
-    root = ctx.obj["root"]
-    report = prepare(_params(ctx), lang, root / "data/raw", root / f"data/translation/{lang}")
+    paths = _paths(ctx)
+    report = prepare(_params(ctx), lang, paths.raw(), paths.translation_data(lang))
     click.echo(f"en-{lang}: train {report['train']} pairs, dev {report['dev']['kept']}, test {report['test']}")
 
 
@@ -310,11 +313,11 @@ def mt_train(ctx, model, lang):
     from xlt.translation.config import mt_config
     from xlt.translation.train import train as run
     p = _params(ctx)
-    root = ctx.obj["root"]
+    paths = _paths(ctx)
     cfg = mt_config(p, model, lang)
-    info = run(model, lang, cfg, p["encoders"][cfg.encoder], root / f"data/translation/{lang}",
-               root / f"models/{model}/translation/{lang}", root / f"plots/train_loss/{model}/translation/{lang}.csv",
-               root / f"plots/mt_dev_chrf/{model}/{lang}.csv", checkpoints_root=root / "checkpoints")
+    info = run(model, lang, cfg, p["encoders"][cfg.encoder], paths.translation_data(lang),
+               paths.mt_model(model, lang), paths.mt_train_loss(model, lang), paths.mt_dev_chrf(model, lang),
+               checkpoint_dir=paths.mt_checkpoints(model, lang))
     click.echo(f"{model}/translation/{lang}: trained on {info['train_examples']} pairs in {info['train_seconds']}s; "
                f"best dev chrF++ (greedy) {info['dev'].get('chrf')}, dev loss {info['dev'].get('loss')}")
 
@@ -326,7 +329,7 @@ def mt_gen_pretrained(ctx, model):
     """models/pretrained/<model>/: a pretrained generator (translation.generators), verified and dequantised."""
     from xlt.translation.config import gen_config
     from xlt.translation.generator import materialise
-    info = materialise(model, gen_config(_params(ctx), model, "hi"), ctx.obj["root"] / f"models/pretrained/{model}")
+    info = materialise(model, gen_config(_params(ctx), model, "hi"), _paths(ctx).pretrained(model))
     click.echo(f"{model}: {info['parameters']:,} parameters from {info['source']}"
                + (f" (sha256 {info['sha256'][:12]}…, {info['bytes']:,} bytes)" if "sha256" in info else ""))
 
@@ -339,10 +342,9 @@ def mt_gen_train(ctx, model, lang):
     """Fine-tune a pretrained generator for English->lang: models/<model>/translation/<lang>/."""
     from xlt.translation.config import gen_config
     from xlt.translation.generator import train as run
-    root = ctx.obj["root"]
-    info = run(model, lang, gen_config(_params(ctx), model, lang), root / f"models/pretrained/{model}",
-               root / f"data/translation/{lang}", root / f"models/{model}/translation/{lang}",
-               root / f"plots/train_loss/{model}/translation/{lang}.csv")
+    paths = _paths(ctx)
+    info = run(model, lang, gen_config(_params(ctx), model, lang), paths.pretrained(model),
+               paths.translation_data(lang), paths.mt_model(model, lang), paths.mt_train_loss(model, lang))
     click.echo(f"{model}/translation/{lang}: {info['steps']} steps on {info['train_examples']} pairs in "
                f"{info['train_seconds']}s; dev loss {info['dev']['loss']:.3f}")
 
@@ -361,11 +363,10 @@ def mt_evaluate(ctx, model, lang):
     """Translate the test sets, score BLEU and chrF++: metrics/<model>/translation/<lang>.json."""
     from xlt.translation.evaluate import evaluate as run
     p = _params(ctx)
-    root = ctx.obj["root"]
-    result = run(model, lang, _decode_for(p, model), root / f"models/{model}/translation/{lang}",
-                 root / f"data/translation/{lang}", dict(p["translation"]["data"][lang]["test"]),
-                 root / f"metrics/{model}/translation/{lang}.json", root / f"predictions/{model}/translation/{lang}",
-                 root / f"reports/samples/{model}/translation/{lang}.md", seed=int(p["data"]["seed"]))
+    paths = _paths(ctx)
+    result = run(model, lang, _decode_for(p, model), paths.mt_model(model, lang), paths.translation_data(lang),
+                 dict(p["translation"]["data"][lang]["test"]), paths.mt_metrics(model, lang),
+                 paths.mt_predictions(model, lang), paths.mt_samples(model, lang), seed=int(p["data"]["seed"]))
     click.echo(f"{model}/translation/{lang}: " + ", ".join(
         f"{name} BLEU {s['bleu']:.1f} chrF++ {s['chrf']:.1f}" for name, s in result["test_sets"].items()))
 
@@ -378,7 +379,7 @@ def mt_evaluate(ctx, model, lang):
 def mt_translate(ctx, model, lang, sentences):
     """Translate English sentences with a trained model (decoding from params.yaml)."""
     from xlt.translation.evaluate import translator
-    translate = translator(ctx.obj["root"] / f"models/{model}/translation/{lang}", lang, _decode_for(_params(ctx), model))
+    translate = translator(_paths(ctx).mt_model(model, lang), lang, _decode_for(_params(ctx), model))
     for line in translate(list(sentences)):
         click.echo(line)
 

@@ -23,7 +23,7 @@ Rules, the same everywhere:
     checks across keys (model validators) run where the keys they read are valid.
 
 This module imports nothing from the rest of xlt when imported: the dataset and corpus lists are
-imported inside the validators that use them (xlt.data.readers, xlt.translation.data), and the
+imported inside the validators that use them (xlt.catalog, never the readers), and the
 frozen dataclasses the stages take (TrainConfig, MTConfig, ...) are built from these models by
 thin wrappers in the modules that define them (xlt.params, xlt.translation.config, ...).
 """
@@ -448,7 +448,7 @@ class Data(Section):
 
     @model_validator(mode="after")
     def _datasets_fit(self):
-        from xlt.data.readers import DATASETS
+        from xlt.catalog import DATASETS
         found = []
         total = self.ratios.train + self.ratios.dev + self.ratios.test
         if abs(total - 1) > 1e-6:
@@ -728,7 +728,7 @@ class TranslationData(Section):
 
     @model_validator(mode="after")
     def _corpora(self):
-        from xlt.translation.data import CORPORA
+        from xlt.catalog import CORPUS_LANGS as CORPORA
         found = []
         for lang in MT_LANGS:
             spec = self.get(lang)
@@ -741,9 +741,9 @@ class TranslationData(Section):
                     continue
                 if name not in CORPORA:
                     found.append(((lang, *loc), f"unknown corpus '{name}'{hint(name, CORPORA)}"))
-                elif lang not in CORPORA[name][0]:
+                elif lang not in CORPORA[name]:
                     found.append(((lang, *loc), f"corpus '{name}' has no English-{lang} side "
-                                  f"(it has English-{', English-'.join(CORPORA[name][0])})"))
+                                  f"(it has English-{', English-'.join(CORPORA[name])})"))
         _raise(found)
         return self
 

@@ -1,4 +1,5 @@
-"""Atomic writes and JSON Lines: no half-written file is ever visible."""
+"""Atomic writes and JSON Lines: no half-written file is ever visible; DataError, the error every
+reader raises for unreadable input (file, line, problem)."""
 from __future__ import annotations
 
 import hashlib
@@ -82,3 +83,18 @@ def digest(paths: Iterable[str | Path]) -> str:
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
     return h.hexdigest()[:16]
+
+
+class DataError(ValueError):
+    """Unreadable input: message is ``f"{path}:{line}: {problem}"`` (line 1-based).
+
+    ``line`` is None for whole-file problems (missing file); the message is then
+    ``f"{path}: {problem}"``.
+    """
+
+    def __init__(self, path, line, problem):
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {problem}")

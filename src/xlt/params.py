@@ -139,38 +139,3 @@ def train_config(p: dict, model: str, task: str, lang: str) -> TrainConfig:
     values = getattr(m, task).merged(lang)
     values.update(dropout=m.dropout, seed=m.seed, max_length=m.max_length, bf16=resolve_bf16(values["bf16"]))
     return TrainConfig(**values)
-
-
-# --------------------------------------------------------------------------- raw data
-
-
-def raw_data_problems(p: dict, raw_dir: str | Path, pairs) -> list[str]:
-    """Missing raw datasets/files for (task, lang) pairs; each line says how to get them."""
-    from xlt.data import readers
-
-    out: list[str] = []
-    for task, lang in pairs:
-        try:
-            name = p["data"]["datasets"][task][lang]
-        except (KeyError, TypeError):
-            continue   # reported by problems()
-        layout = readers._LAYOUT.get((name, lang)) if isinstance(name, str) else None   # the files its reader opens
-        if layout is None:
-            continue   # an unknown dataset, or one without this language: reported by problems()
-        folder = Path(raw_dir) / name
-        if not folder.is_dir():
-            out.append(f"{folder}: raw dataset '{name}' (data.datasets.{task}.{lang}) is missing; "
-                       f"run: dvc pull -R data/raw")
-            continue
-        for rel in layout[1].values():
-            if not (Path(raw_dir) / rel).is_file():
-                out.append(f"{Path(raw_dir) / rel}: missing from raw dataset '{name}' "
-                           f"(data.datasets.{task}.{lang}); run: dvc pull -R data/raw")
-    return out
-
-
-def require_raw_data(p: dict, raw_dir: str | Path, task: str, lang: str) -> None:
-    """Stop before any work when the raw dataset a stage reads has not been pulled."""
-    missing = raw_data_problems(p, raw_dir, [(task, lang)])
-    if missing:
-        raise FileNotFoundError(missing[0])

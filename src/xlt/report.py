@@ -11,6 +11,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from xlt import io
+from xlt.layout import Layout
 
 LANG_NAMES = {"en": "English", "hi": "Hindi", "te": "Telugu"}
 PAPER_SYSTEMS = {"mbert": "mBERT", "xlmr": "XLM-R"}
@@ -21,7 +22,7 @@ def _pct(v) -> str:
 
 
 def _load_metrics(root: Path, system: str, task: str, lang: str) -> dict | None:
-    path = root / f"metrics/{system}/{task}/{lang}.json"
+    path = Layout(root).metrics(system, task, lang)
     return io.read_json(path) if path.exists() else None
 
 
@@ -62,7 +63,7 @@ def _data_table(root: Path, tasks: list[str], langs: list[str]) -> list[str]:
              "|---|---|---|---|---:|---:|---:|---|---|"]
     for task in tasks:
         for lang in langs:
-            path = root / f"data/prepared/{task}/{lang}/report.json"
+            path = Layout(root).prepared(task, lang) / "report.json"
             if not path.exists():
                 continue
             r = io.read_json(path)
@@ -124,7 +125,7 @@ def _translation_table(root: Path, langs: list[str], models: list[str], refs: di
 
 def write_report(params: dict, root: Path = Path("."), refs_path: Path | None = None) -> Path:
     root = Path(root)
-    refs = YAML(typ="safe").load((refs_path or root / "references/published.yaml").read_text(encoding="utf-8"))
+    refs = YAML(typ="safe").load((refs_path or Layout(root).published()).read_text(encoding="utf-8"))
     run = params["run"]
     models, tasks, langs = run["models"], run["tasks"], run["langs"]
     datasets = params["data"]["datasets"]
@@ -170,6 +171,6 @@ def write_report(params: dict, root: Path = Path("."), refs_path: Path | None = 
                 t = r["train"]
                 out.append(f"| {m} | translation | {lang} | {t['examples']} | {t['seconds']} | {t['parameters']} |")
     out += [""]
-    path = root / "reports/report.md"
+    path = Layout(root).report()
     io.write_text(path, "\n".join(out))
     return path

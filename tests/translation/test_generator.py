@@ -102,7 +102,8 @@ def test_the_trimmed_head_keeps_the_kept_logits_and_forbids_the_rest(pretrained)
     targets = tok(" बिल्ली बैठी\n", add_special_tokens=False)["input_ids"]
     assert set(targets) <= set(keep)
     assert tok.convert_tokens_to_ids("<0x41>") in keep and tok.eos_token_id in keep
-    assert tok.convert_tokens_to_ids("English") not in keep if "English" in tok.get_vocab() else True
+    prompt_only = tok("English:", add_special_tokens=False)["input_ids"]    # one piece here: "▁English:"
+    assert prompt_only and tok.unk_token_id not in prompt_only and not set(prompt_only) & set(keep)
     gen.trim_head(model, keep)
     assert model.config.tie_word_embeddings is False
     with torch.no_grad():
@@ -136,6 +137,7 @@ def test_the_loaded_model_translates_each_input_into_one_line_of_kept_pieces(tra
     assert len(hyps) == len(sources) and all("\n" not in h for h in hyps)
     # Whatever it writes is made of pieces it was allowed: no Latin from the prompt.
     kept = set(model.lm_head.keep.tolist())
+    assert any(hyps), hyps                      # (an empty line passes the check below trivially)
     for h in hyps:
         assert set(tok(h, add_special_tokens=False)["input_ids"]) <= kept | {tok.unk_token_id} or h == ""
     assert gen.translate(model, tok, sources[::-1], "hi", decode) == hyps[::-1]   # order restored
@@ -184,8 +186,12 @@ def test_an_unreachable_source_fails_instead_of_falling_back(tmp_path):
 # ------------------------------------------------------------------- params
 def test_the_real_generator_params_are_typed():
     cfg = gen_config(REAL, "gemma3-270m", "te")
-    assert cfg.source in gen.PACKAGES and len(cfg.sha256) == 64 and cfg.learning_rate > 0
-    assert gen_decode(REAL).max_new_tokens > 0
+    g = {**REAL["translation"]["generators"]["gemma3-270m"], **REAL["translation"]["generators"]["gemma3-270m"]
+         ["langs"].get("te", {})}
+    assert cfg.source in gen.PACKAGES and len(cfg.sha256) == 64
+    assert type(cfg.learning_rate) is float and cfg.learning_rate == g["learning_rate"]
+    assert type(cfg.batch_size) is int and cfg.batch_size == g["batch_size"]
+    assert gen_decode(REAL).max_new_tokens == REAL["translation"]["generate"]["max_new_tokens"]
 
 
 def _with(edit):

@@ -10,23 +10,20 @@ from datasets import Dataset
 from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Seq2SeqTrainingArguments, TrainerCallback
 from transformers.trainer_callback import TrainerControl, TrainerState
 
-from xlt.encoders import materialise
 from xlt.translation import model as mt
 from xlt.translation.config import MTConfig
 from xlt.translation.train import TwoStage, TwoStageTrainer, is_new, learning_rate, stage1_steps
 
-SPEC = {"source": "random", "architecture": {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
-                                             "intermediate_size": 64}}
 CFG = MTConfig(encoder="tiny", init="pretrained", decoder_layers=1, learning_rate=1e-3, batch_size=4, epochs=1,
                warmup_ratio=0.0, max_source_length=16, max_target_length=16, stage1_ratio=0.5,
                stage1_learning_rate=5e-3, stage1_train="new")
 
 
-@pytest.fixture(scope="module")
-def encoder_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("enc") / "tiny"
-    materialise("tiny", SPEC, out)
-    return out
+@pytest.fixture
+def encoder_dir(tiny_encoder):
+    """The random encoder source (2 layers) with a trimmed vocabulary (tests/conftest.py), shared
+    by the session: read-only."""
+    return tiny_encoder
 
 
 def _model(encoder_dir, cfg=CFG):

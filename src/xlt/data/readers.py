@@ -32,6 +32,9 @@ import csv
 import re
 from pathlib import Path
 
+from xlt.catalog import DATASETS
+from xlt.io import DataError
+
 __all__ = [
     "DataError",
     "Repairs",
@@ -42,25 +45,15 @@ __all__ = [
     "read_ilner",
     "read_dataset",
     "DATASETS",
+    "raw_data_problems",
+    "require_raw_data",
 ]
 
 
 # --------------------------------------------------------------------------- errors
 
 
-class DataError(ValueError):
-    """Unreadable input: message is ``f"{path}:{line}: {problem}"`` (line 1-based).
-
-    ``line`` is None for whole-file problems (missing file); the message is then
-    ``f"{path}: {problem}"``.
-    """
-
-    def __init__(self, path, line, problem):
-        self.path = str(path)
-        self.line = line
-        self.problem = problem
-        where = self.path if line is None else f"{self.path}:{line}"
-        super().__init__(f"{where}: {problem}")
+# DataError lives in xlt.io (the translation readers raise it too, without loading these readers).
 
 
 # --------------------------------------------------------------------------- repairs
@@ -400,16 +393,8 @@ def read_ilner(path, repairs: Repairs) -> list[dict]:
 # --------------------------------------------------------------------------- datasets
 
 
-DATASETS: dict = {
-    "sst2": {"task": "sentiment", "langs": ["en"], "official_split": True},
-    "iitp-product-reviews": {"task": "sentiment", "langs": ["hi"], "official_split": True},
-    "actsa": {"task": "sentiment", "langs": ["te"], "official_split": False},
-    "conll2003": {"task": "ner", "langs": ["en"], "official_split": True},
-    "il-ner": {"task": "ner", "langs": ["hi", "te"], "official_split": True},
-}
-
-# Where each split lives under raw_dir, and which reader parses it. Kept apart from
-# DATASETS so that DATASETS stays a small, stable description of what exists.
+# Where each split of each dataset (named in xlt.catalog.DATASETS) lives under raw_dir, and which
+# reader parses it.
 _LAYOUT = {
     ("sst2", "en"): (read_sst2_tsv, {"train": "sst2/train.tsv", "dev": "sst2/dev.tsv", "test": "sst2/test.tsv"}),
     ("iitp-product-reviews", "hi"): (
@@ -443,3 +428,36 @@ def read_dataset(name: str, lang: str, raw_dir, repairs: Repairs) -> dict[str, l
         raise ValueError(f"dataset {name!r} has no language {lang!r}; it has {DATASETS[name]['langs']}")
     reader, files = _LAYOUT[(name, lang)]
     return {split: reader(Path(raw_dir) / rel, repairs) for split, rel in files.items()}
+
+
+# --------------------------------------------------------------------------- raw data present?
+
+
+def raw_data_problems(p: dict, raw_dir: str | Path, pairs) -> list[str]:
+    """Missing raw datasets/files for (task, lang) pairs; each line says how to get them."""
+    out: list[str] = []
+    for task, lang in pairs:
+        try:
+            name = p["data"]["datasets"][task][lang]
+        except (KeyError, TypeError):
+            continue   # reported by problems()
+        layout = _LAYOUT.get((name, lang)) if isinstance(name, str) else None   # the files its reader opens
+        if layout is None:
+            continue   # an unknown dataset, or one without this language: reported by problems()
+        folder = Path(raw_dir) / name
+        if not folder.is_dir():
+            out.append(f"{folder}: raw dataset '{name}' (data.datasets.{task}.{lang}) is missing; "
+                       f"run: dvc pull -R data/raw")
+            continue
+        for rel in layout[1].values():
+            if not (Path(raw_dir) / rel).is_file():
+                out.append(f"{Path(raw_dir) / rel}: missing from raw dataset '{name}' "
+                           f"(data.datasets.{task}.{lang}); run: dvc pull -R data/raw")
+    return out
+
+
+def require_raw_data(p: dict, raw_dir: str | Path, task: str, lang: str) -> None:
+    """Stop before any work when the raw dataset a stage reads has not been pulled."""
+    missing = raw_data_problems(p, raw_dir, [(task, lang)])
+    if missing:
+        raise FileNotFoundError(missing[0])

@@ -32,6 +32,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification, AutoTokenizer
 
 from xlt import modelstore
+from xlt.layout import Layout
 from xlt.demo import text as textmod
 from xlt.demo.config import DemoConfig
 from xlt.demo.text import LANG_NAMES, SCRIPT_OF_LANG
@@ -57,7 +58,7 @@ def best_translation_model(p: dict, root: Path) -> tuple[str, float]:
     for name in list(run.get("models") or []) + list(run.get("generators") or []):
         chrf = []
         for lang in MT_LANGS:
-            path = Path(root) / f"metrics/{name}/translation/{lang}.json"
+            path = Layout(root).mt_metrics(name, lang)
             if path.exists():
                 chrf.append((json.loads(path.read_text()).get("dev") or {}).get("chrf"))
         if len(chrf) == len(MT_LANGS) and None not in chrf:
@@ -86,18 +87,13 @@ def default_models(p: dict, model: str | None, mt_model: str | None, root: Path 
 
 
 def missing_models(root: Path, model: str, mt_model: str, mt_stage: str = "mt-train") -> list[str]:
-    """One 'path (`dvc repro target`)' per model directory that is not there."""
-    out = []
-    for lang in LANGS:
-        for task in ("sentiment", "ner"):
-            rel = f"models/{model}/{task}/{lang}"
-            if not (root / rel / "config.json").exists():
-                out.append(f"{rel} (`dvc repro train@{model}-{task}-{lang}`)")
-    for lang in MT_LANGS:
-        rel = f"models/{mt_model}/translation/{lang}"
-        if not (root / rel / "config.json").exists():
-            out.append(f"{rel} (`dvc repro {mt_stage}@{mt_model}-{lang}`)")
-    return out
+    """One 'path (`dvc repro target`)' per model directory that is not there (the path relative to root)."""
+    rel = Layout()
+    wanted = [(rel.model(model, task, lang), f"train@{model}-{task}-{lang}")
+              for lang in LANGS for task in ("sentiment", "ner")]
+    wanted += [(rel.mt_model(mt_model, lang), f"{mt_stage}@{mt_model}-{lang}") for lang in MT_LANGS]
+    return [f"{path} (`dvc repro {target}`)" for path, target in wanted
+            if not (Path(root) / path / "config.json").exists()]
 
 
 class Analyzer:
@@ -106,9 +102,9 @@ class Analyzer:
     def __init__(self, root: Path, model: str, mt_model: str, config: DemoConfig):
         from xlt.translation import generator   # imported here: the CLI imports this module lazily too
         from xlt.translation import model as mt
-        root = Path(root)
-        is_gen = generator.is_generator(root / f"models/{mt_model}/translation/{MT_LANGS[0]}")
-        missing = missing_models(root, model, mt_model, "mt-gen-train" if is_gen else "mt-train")
+        paths = Layout(root)
+        is_gen = generator.is_generator(paths.mt_model(mt_model, MT_LANGS[0]))
+        missing = missing_models(paths.root, model, mt_model, "mt-gen-train" if is_gen else "mt-train")
         if missing:
             raise FileNotFoundError(
                 "the demo needs trained models that are missing: " + "; ".join(missing)
@@ -120,13 +116,13 @@ class Analyzer:
         self._pool = ThreadPoolExecutor(len(MT_LANGS), "xlt-translate") if config.parallel_translation else None
         self.sentiment, self.ner, self.translation = {}, {}, {}
         for lang in LANGS:
-            d = root / f"models/{model}/sentiment/{lang}"
+            d = paths.model(model, "sentiment", lang)
             self.sentiment[lang] = (AutoTokenizer.from_pretrained(d),
                                     modelstore.load(AutoModelForSequenceClassification, d))
-            d = root / f"models/{model}/ner/{lang}"
+            d = paths.model(model, "ner", lang)
             self.ner[lang] = (AutoTokenizer.from_pretrained(d), modelstore.load(AutoModelForTokenClassification, d))
         for lang in MT_LANGS:
-            d = root / f"models/{mt_model}/translation/{lang}"
+            d = paths.mt_model(mt_model, lang)
             m, tok = (generator.load if is_gen else mt.load)(d)
             if config.translation_dtype == "bfloat16":
                 m = m.to(torch.bfloat16)

@@ -3,7 +3,8 @@
 Few-shot runs have no target dev set to choose an epoch on (the point of few-shot), so each k has
 one training budget, declared in params.yaml and the same for every arm: a number of epochs over
 the k examples at a fixed learning rate, nothing selected on target data. Training is the Hugging
-Face Trainer (no checkpoints: a run takes seconds to minutes and is redone if interrupted);
+Face Trainer with the arguments every run shares (xlt.training), without checkpoints (a run takes
+seconds to minutes and is redone if interrupted);
 prediction is a plain length-sorted batch loop under `torch.inference_mode` (no Trainer overhead).
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from transformers import AutoConfig, AutoTokenizer, Trainer, TrainingArguments
 from transformers.utils import logging as hf_logging
 
-from xlt import modelstore, tasks
+from xlt import modelstore, tasks, training
 from xlt.transfer.labels import NerSpace, SentimentSpace, map_spans
 
 PREDICT_MAX_LENGTH = 512     # whole sentences: truncation would hide errors
@@ -54,7 +55,8 @@ def load(task_name: str, init_dir: Path, labels: list[str] | None, dropout: floa
         if use is None:
             raise ValueError(f"{init_dir}: a bare encoder needs the labels of the new head")
         model = modelstore.load(
-            task.auto_model, init_dir, num_labels=len(use), id2label=dict(enumerate(use)), label2id={l: i for i, l in enumerate(use)},
+            task.auto_model, init_dir, num_labels=len(use), id2label=dict(enumerate(use)),
+            label2id={l: i for i, l in enumerate(use)},
             hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, classifier_dropout=dropout)
     finally:
         hf_logging.set_verbosity(prev)
@@ -69,13 +71,8 @@ def finetune(model, tokenizer, task_name: str, records: list[dict], budget: Budg
         model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     ds = task.encode(records, tokenizer, label2id, budget.max_length)
     with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(
-            output_dir=tmp, learning_rate=budget.learning_rate, num_train_epochs=budget.epochs,
-            per_device_train_batch_size=budget.batch_size, weight_decay=budget.weight_decay,
-            warmup_steps=budget.warmup_ratio, save_strategy="no", eval_strategy="no",
-            train_sampling_strategy="group_by_length", logging_steps=50, report_to="none",
-            seed=seed, data_seed=seed, dataloader_num_workers=0, disable_tqdm=True, use_cpu=True,
-            bf16=budget.bf16)
+        args = TrainingArguments(output_dir=tmp, **training.arguments(budget, seed), save_strategy="no",
+                                 eval_strategy="no", logging_steps=50, disable_tqdm=True, use_cpu=True)
         Trainer(model=model, args=args, train_dataset=ds, data_collator=task.collator(tokenizer),
                 processing_class=tokenizer).train()
     model.eval()

@@ -19,21 +19,13 @@ import tempfile
 from pathlib import Path
 
 from xlt import io
+from xlt.layout import MIXED, SOURCE, Layout
 from xlt.params import _bf16
-from xlt.train import subsample, train
+from xlt.train import train
+from xlt.training import subsample
 from xlt.transfer import finetune
 from xlt.transfer.labels import space_from_params
-from xlt.transfer.stages import SOURCE, _threads, data_dir, evaluate_on, pretrained_dir, source_config
-
-MIXED = "multi"     # the language name the mixed data trains under (checkpoint folder, train_info)
-
-
-def model_dir(root: Path, task: str) -> Path:
-    return Path(root) / f"models/transfer/multilingual/{task}"
-
-
-def metrics_path(root: Path, task: str) -> Path:
-    return Path(root) / f"metrics/transfer/multilingual/{task}.json"
+from xlt.transfer.stages import evaluate_on, source_config, use_all_cores
 
 
 def mix(root: Path, task: str, langs: list[str], caps: dict, dev_cap: int | None, seed: int,
@@ -46,7 +38,7 @@ def mix(root: Path, task: str, langs: list[str], caps: dict, dev_cap: int | None
         counts[split] = {}
         for lang in langs:
             cap = split_caps.get(lang)
-            records = subsample(io.read_jsonl(data_dir(root, task, lang) / f"{split}.jsonl"),
+            records = subsample(io.read_jsonl(Layout(root).transfer_data(task, lang) / f"{split}.jsonl"),
                                 None if cap is None else int(cap), seed)
             counts[split][lang] = len(records)
             rows += records
@@ -56,26 +48,26 @@ def mix(root: Path, task: str, langs: list[str], caps: dict, dev_cap: int | None
 
 
 def multilingual(p: dict, task: str, root: Path) -> dict:
-    _threads()
+    use_all_cores()
     t = p["transfer"]
     m = t["multilingual"]
     langs = [SOURCE] + list(t["targets"])     # every one has a cap: params.load checks it
     seed = int(m["seed"])
     # The caps replace the source models' max_*_samples (they apply to the mixture, per language).
     cfg = dataclasses.replace(source_config(p, task, seed), max_train_samples=None, max_eval_samples=None)
-    root = Path(root)
+    paths = Layout(root)
     with tempfile.TemporaryDirectory() as tmp:
         counts = mix(root, task, langs, m["caps"][task], m["dev_cap"], seed, Path(tmp))
-        info = train(t["encoder"], task, MIXED, cfg, pretrained_dir(root, p), Path(tmp), model_dir(root, task),
-                     root / f"plots/transfer/train_loss/multilingual/{task}.csv",
-                     checkpoints_root=root / "checkpoints/transfer/multilingual")
+        info = train(t["encoder"], task, MIXED, cfg, paths.pretrained(t["encoder"]), Path(tmp),
+                     paths.multilingual_model(task), paths.multilingual_train_loss(task),
+                     checkpoint_dir=paths.multilingual_checkpoints(t["encoder"], task))
     space = space_from_params(task, t["labels"])
-    model, tokenizer = finetune.load(task, model_dir(root, task), None)
+    model, tokenizer = finetune.load(task, paths.multilingual_model(task), None)
     out: dict = {"seed": seed, "examples": counts, "train_seconds": info["train_seconds"],
                  "selection": {"rule": "dev sets of all three languages together",
                                "epoch": info["dev"].get("epoch"), "dev_f1": info["dev"].get("f1")}}
     for lang in langs:
-        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
         out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
-    io.write_json(metrics_path(root, task), out)
+    io.write_json(paths.multilingual_metrics(task), out)
     return out

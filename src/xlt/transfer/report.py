@@ -11,6 +11,7 @@ import numpy as np
 from ruamel.yaml import YAML
 
 from xlt import io
+from xlt.layout import Layout
 
 LANG_NAMES = {"en": "English", "hi": "Hindi", "te": "Telugu"}
 ARM_NAMES = {"sequential": "English, then k target", "target": "k target only",
@@ -43,7 +44,7 @@ def zeroshot_rows(root: Path, p: dict, task: str) -> dict:
     t = p["transfer"]
     out: dict = {}
     for seed in t["seeds"]:
-        m = _read(root / f"metrics/transfer/zeroshot/{task}/seed{seed}.json")
+        m = _read(Layout(root).zeroshot_metrics(task, seed))
         if m is None:
             continue
         for lang in ["en"] + list(t["targets"]):
@@ -56,10 +57,10 @@ def _zeroshot_table(root: Path, p: dict, task: str) -> list[str]:
     rows = zeroshot_rows(root, p, task)
     n = len(p["transfer"]["seeds"])
     if task == "sentiment":
-        lines = ["| test set | items | accuracy | macro-F1 | majority class: accuracy / macro-F1 | 95% CI of macro-F1 (bootstrap, seed mean) | one item = |",
+        lines = ["| test set | items | accuracy | macro-F1 | majority class: accuracy / macro-F1 | 95% CI of macro-F1 (bootstrap, seed mean) | one item = |",  # noqa: E501 (a table header)
                  "|---|---:|---:|---:|---:|---|---:|"]
     else:
-        lines = ["| test set | sentences / entities | strict F1 | overlap F1 | PER | LOC | ORG | 95% CI of strict F1 (bootstrap, seed mean) | one entity = recall points |",
+        lines = ["| test set | sentences / entities | strict F1 | overlap F1 | PER | LOC | ORG | 95% CI of strict F1 (bootstrap, seed mean) | one entity = recall points |",  # noqa: E501 (a table header)
                  "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for lang in ["en"] + list(p["transfer"]["targets"]):
         seeds = rows.get(lang, [])
@@ -97,7 +98,7 @@ def curve_points(root: Path, p: dict, task: str, lang: str) -> list[dict]:
         vals = [x["f1"] for x in zs]
         points.append({"k": "0", "sequential": (m, s, min(vals), max(vals))})
     for k in t["fewshot"]["ks"]:
-        m = _read(root / f"metrics/transfer/fewshot/{task}/{lang}/k{k}.json")
+        m = _read(Layout(root).fewshot_metrics(task, lang, k))
         if m is None:
             continue
         row = {"k": str(k), "k_sentences": m.get("k_sentences"), "k_entities": m.get("k_entities"),
@@ -123,7 +124,7 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
         cells = [(f"{100 * r[a][0]:.1f} ± {100 * r[a][1]:.1f} ({100 * r[a][2]:.1f}–{100 * r[a][3]:.1f})"
                   if a in r else "") for a in arms]
         lines.append(f"| {r['k']} | {r.get('draws') or len(p['transfer']['seeds'])} | {ent}" + " | ".join(cells) + " |")
-    inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+    inl = _read(Layout(root).inlang_metrics(task, lang))
     if inl:      # all target data, no English: the target-only arm's column
         cells = [_pct(inl["f1"]) if a == "target" else "" for a in arms]
         lines.append("| all (in-language model, main pipeline) | 1 | " + ("| " if task == "ner" else "")
@@ -134,7 +135,7 @@ def _curve_table(root: Path, p: dict, task: str, lang: str) -> list[str]:
 def _plot_data(root: Path, p: dict, task: str, lang: str) -> None:
     """DVC plot rows, one file per arm (plots/transfer/curves/<task>/<lang>/<arm>.json: k and the
     mean score over draws), so that dvc.yaml can draw the arms as lines of one plot."""
-    folder = root / f"plots/transfer/curves/{task}/{lang}"
+    folder = Layout(root).transfer_curves(task, lang)
     rows: dict[str, list] = {}
     for r in curve_points(root, p, task, lang):
         for arm in ARM_NAMES:
@@ -167,7 +168,7 @@ def _figure(root: Path, p: dict, task: str) -> Path:
             std = np.array([r[arm][1] for r in pts if arm in r]) * 100
             ax.plot(xs, mean, marker="o", label=ARM_NAMES[arm])
             ax.fill_between(xs, mean - std, mean + std, alpha=0.2)
-        inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+        inl = _read(Layout(root).inlang_metrics(task, lang))
         if inl:
             ax.axhline(100 * inl["f1"], color="black", linestyle="--", linewidth=1, label="in-language model (all data)")
         zs = zeroshot_rows(root, p, task).get(lang, [])
@@ -183,7 +184,7 @@ def _figure(root: Path, p: dict, task: str) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    path = root / f"reports/transfer/{task}.png"
+    path = Layout(root).transfer_figure(task)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -193,7 +194,7 @@ def _figure(root: Path, p: dict, task: str) -> Path:
 
 
 def _gap_table(root: Path, p: dict, refs: dict, tasks: list[str]) -> list[str]:
-    lines = ["| task | target | English (zero-shot models) | target zero-shot | gap | best few-shot (k, arm) | gap after few-shot |",
+    lines = ["| task | target | English (zero-shot models) | target zero-shot | gap | best few-shot (k, arm) | gap after few-shot |",  # noqa: E501 (a table header)
              "|---|---|---:|---:|---:|---|---:|"]
     for task in tasks:
         zs = zeroshot_rows(root, p, task)
@@ -227,7 +228,7 @@ def multilingual_rows(root: Path, p: dict, task: str) -> list[dict]:
     """Per language: the multilingual model's score beside the per-language model's (English: the
     source models, same recipe without Hindi and Telugu, mean over seeds; targets: the in-language
     models of the main pipeline)."""
-    m = _read(root / f"metrics/transfer/multilingual/{task}.json")
+    m = _read(Layout(root).multilingual_metrics(task))
     if m is None:
         return []
     zs = zeroshot_rows(root, p, task)
@@ -242,7 +243,7 @@ def multilingual_rows(root: Path, p: dict, task: str) -> list[dict]:
                 row["separate"] = _mean_std(en) + (len(en),)
                 row["separate_name"] = f"English source models ({len(en)} seeds, same recipe)"
         else:
-            inl = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+            inl = _read(Layout(root).inlang_metrics(task, lang))
             if inl:
                 row["separate"] = (inl["f1"], 0.0, 1)
                 row["separate_name"] = "in-language model (main pipeline, all its data)"
@@ -254,7 +255,7 @@ def _multilingual_table(root: Path, p: dict, task: str) -> list[str]:
     rows = multilingual_rows(root, p, task)
     if not rows:
         return ["not run (`dvc repro transfer-multilingual@" + task + "`)"]
-    m = _read(root / f"metrics/transfer/multilingual/{task}.json")
+    m = _read(Layout(root).multilingual_metrics(task))
     lines = [f"Trained on {', '.join(f'{LANG_NAMES[l]} {n}' for l, n in m['examples']['train'].items())} examples "
              f"shuffled together (`transfer.multilingual.caps`), with the English source models' settings; epoch "
              f"{m['selection']['epoch']:.0f} chosen on the three dev sets together; {m['train_seconds'] / 60:.1f} min "
@@ -294,11 +295,11 @@ def _multilingual_finding(root: Path, p: dict, task: str) -> list[str]:
 
 
 def _data_table(root: Path, p: dict, tasks: list[str]) -> list[str]:
-    lines = ["| task | language | train | dev | test | dropped (neutral) | sentences with an entity (train / test) | entities in test after mapping |",
+    lines = ["| task | language | train | dev | test | dropped (neutral) | sentences with an entity (train / test) | entities in test after mapping |",  # noqa: E501 (a table header)
              "|---|---|---:|---:|---:|---|---:|---|"]
     for task in tasks:
         for lang in ["en"] + list(p["transfer"]["targets"]):
-            r = _read(root / f"data/transfer/{task}/{lang}/report.json")
+            r = _read(Layout(root).transfer_data(task, lang) / "report.json")
             if r is None:
                 continue
             sp = r["splits"]
@@ -349,7 +350,7 @@ def _findings(root: Path, p: dict, tasks: list[str]) -> list[str]:
 
 def write_report(p: dict, root: Path, task: str) -> Path:
     root = Path(root)
-    refs = YAML(typ="safe").load((root / "references/published.yaml").read_text(encoding="utf-8"))
+    refs = YAML(typ="safe").load(Layout(root).published().read_text(encoding="utf-8"))
     t = p["transfer"]
     lab = t["labels"]
     tasks = [task]
@@ -380,7 +381,7 @@ def write_report(p: dict, root: Path, task: str) -> Path:
                                           "spans mapped like the gold."), "",
             "| language | score (macro-F1 / strict F1) | accuracy or overlap F1 | 95% CI |", "|---|---:|---:|---|"]
     for lang in ["en"] + list(t["targets"]):
-        m = _read(root / f"metrics/transfer/inlang/{task}/{lang}.json")
+        m = _read(Layout(root).inlang_metrics(task, lang))
         if m is None:
             out.append(f"| {LANG_NAMES[lang]} | not run | | |")
             continue
@@ -392,6 +393,6 @@ def write_report(p: dict, root: Path, task: str) -> Path:
             "English score minus target score of the same zero-shot models, on the same label space.", ""]
     out += _gap_table(root, p, refs, tasks) + [""]
     out += ["## Data in the shared label space", ""] + _data_table(root, p, tasks) + [""]
-    path = root / f"reports/transfer/{task}.md"
+    path = Layout(root).transfer_report(task)
     io.write_text(path, "\n".join(out))
     return path

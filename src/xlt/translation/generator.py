@@ -28,10 +28,8 @@ import hashlib
 import importlib
 import importlib.util
 import logging
-import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -244,16 +242,16 @@ def _loss(model, inputs) -> torch.Tensor:
 # --------------------------------------------------------------------------- train
 def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: Path, out_dir: Path,
           loss_csv: Path) -> dict:
+    """Fine-tune on data_dir's pairs: the dev loss every eval_steps, no checkpoints (the last step's
+    model is kept; a run is redone if interrupted)."""
     from datasets import Dataset
-    from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from xlt.train import _write_loss_curve, train_dev
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    from xlt import training
+    training.setup(cfg.seed)
     if not (Path(pretrained_dir) / MANIFEST).exists():
         raise FileNotFoundError(f"{pretrained_dir}: no pretrained generator; run `dvc repro mt-gen-pretrained@{name}`")
-    set_seed(cfg.seed)
-    train_records, dev_records = train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
+    train_records, dev_records = training.train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(pretrained_dir)
     model = AutoModelForCausalLM.from_pretrained(pretrained_dir, dtype=torch.float32)
     keep = kept_ids(tokenizer, [r["tgt"] for r in train_records + dev_records])
@@ -270,39 +268,31 @@ def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: 
 
     with tempfile.TemporaryDirectory(prefix="xlt-gen-") as tmp:
         args = TrainingArguments(
-            output_dir=tmp, learning_rate=cfg.learning_rate, per_device_train_batch_size=cfg.batch_size,
-            per_device_eval_batch_size=cfg.batch_size, num_train_epochs=cfg.epochs, weight_decay=cfg.weight_decay,
-            warmup_steps=cfg.warmup_ratio, eval_strategy="steps", eval_steps=cfg.eval_steps,
-            save_strategy="no", prediction_loss_only=True, train_sampling_strategy="group_by_length",
-            logging_steps=10, report_to="none", seed=cfg.seed, data_seed=cfg.seed, dataloader_num_workers=0,
-            bf16=cfg.bf16, use_cpu=not torch.accelerator.is_available(), remove_unused_columns=False)
-        trainer = _Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                           data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100))
-        log.info("fine-tuning %s for en-%s on %d pairs, %d output pieces of %d", name, lang, len(train_records),
-                 len(keep), model.lm_head.vocab_size)
-        start = time.time()
-        result = trainer.train()
-        seconds = time.time() - start
-        final = trainer.evaluate()
-    history = trainer.state.log_history
-    info = {"model": name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
-            "family": "generator", "train_examples": len(train_records), "dev_examples": len(dev_records),
-            "train_seconds": round(seconds, 1), "train_loss": result.training_loss,
-            "steps": trainer.state.global_step, "best_checkpoint": f"step-{trainer.state.global_step}",
-            "dev": {"loss": final["eval_loss"], "epoch": final.get("epoch")},
-            "dev_curve": [{"step": h["step"], "loss": h["eval_loss"]} for h in history if "eval_loss" in h],
-            "output_pieces": len(keep), "vocab_size": model.lm_head.vocab_size,
-            "parameters": sum(p.numel() for p in model.parameters())}
+            output_dir=tmp, **training.arguments(cfg, cfg.seed), per_device_eval_batch_size=cfg.batch_size,
+            eval_strategy="steps", eval_steps=cfg.eval_steps, save_strategy="no", prediction_loss_only=True,
+            logging_steps=10, use_cpu=not torch.accelerator.is_available(), remove_unused_columns=False)
+        run = training.fit(args, lambda: _Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                                                  data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)),
+                           f"fine-tuning {name} for en-{lang} on {len(train_records)} pairs, {len(keep)} output "
+                           f"pieces of {model.lm_head.vocab_size}")
+        final = run.trainer.evaluate()
+    history = run.trainer.state.log_history
+    info = run.info({"model": name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
+                     "family": "generator"}, len(train_records), len(dev_records),
+                    steps=run.trainer.state.global_step, best_checkpoint=f"step-{run.trainer.state.global_step}",
+                    dev={"loss": final["eval_loss"], "epoch": final.get("epoch")},
+                    dev_curve=[{"step": h["step"], "loss": h["eval_loss"]} for h in history if "eval_loss" in h],
+                    output_pieces=len(keep), vocab_size=model.lm_head.vocab_size)
     model.config.use_cache = True          # the Trainer turns it off; generation needs the KV cache
-    with io.atomic_path(out_dir) as d:
-        stored = modelstore.save(model, tokenizer, d, pretrained_dir, cfg.save_dtype, final_dir=out_dir)
-        info["storage"] = {"dtype": stored["dtype"], "shared": sorted(stored["shared"])}
+
+    def save(d: Path) -> dict:
+        storage = training.save_sharing(model, tokenizer, d, out_dir, pretrained_dir, cfg.save_dtype)
         io.write_json(d / MANIFEST, {"family": "generator", "lang": lang, "prompt": prompt("{en}", lang)})
         for extra in ("LICENSE-NOTE.md",):
             if (Path(pretrained_dir) / extra).exists():
                 shutil.copy2(Path(pretrained_dir) / extra, d / extra)
-        io.write_json(d / "train_info.json", info)
-    _write_loss_curve(history, loss_csv)
+        return storage
+    training.finish(run, out_dir, info, loss_csv, save)
     return info
 
 

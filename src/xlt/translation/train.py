@@ -17,17 +17,14 @@ pretrained ones frozen; then everything trains. The random-init control runs the
 Every `eval_steps` the dev loss and a greedy dev chrF++ are measured (the curve goes to
 plots/mt_dev_chrf/, so a reader sees whether it is still climbing) and the checkpoint with
 the best dev chrF++ is kept. Checkpoints make an interrupted run resume, exactly as for the
-classifiers (xlt.train).
+classifiers: both train through xlt.training.
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
 import logging
-import os
-import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -37,9 +34,8 @@ from sacrebleu.metrics import CHRF
 from transformers import (AutoTokenizer, DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments,
                           TrainerCallback, set_seed)
 
-from xlt import io
+from xlt import io, training
 from xlt.encoders import materialise
-from xlt.train import _checkpoint_dir, _die_with_launcher, _fingerprint, _write_loss_curve, train_dev
 from xlt.translation import model as mt
 from xlt.translation.config import MTConfig
 
@@ -47,12 +43,9 @@ log = logging.getLogger(__name__)
 
 
 def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_dir: Path, out_dir: Path,
-          loss_csv: Path, chrf_csv: Path, checkpoints_root: Path = Path("checkpoints")) -> dict:
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    _die_with_launcher()
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
-    set_seed(cfg.seed)
-    train_records, dev_records = train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
+          loss_csv: Path, chrf_csv: Path, checkpoint_dir: Path) -> dict:
+    world_size = training.setup(cfg.seed)
+    train_records, dev_records = training.train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
 
     with tempfile.TemporaryDirectory(prefix="xlt-encoder-") as tmp:
         encoder_dir = Path(tmp) / "encoder"
@@ -77,71 +70,42 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
                 "distinct": len(set(hyps)) / len(hyps)}
 
     # Resumed only from the same settings and data content (the encoder is rebuilt from both).
-    fingerprint = _fingerprint(dataclasses.asdict(cfg), encoder_spec, model_name, "translation", world_size,
-                               io.digest([data_dir / "train.jsonl", data_dir / "dev.jsonl"]))
-    ckpt_dir = checkpoints_root / model_name / "translation" / lang
+    fingerprint = training.fingerprint(dataclasses.asdict(cfg), encoder_spec, model_name, "translation", world_size,
+                                       io.digest([data_dir / "train.jsonl", data_dir / "dev.jsonl"]))
     args = Seq2SeqTrainingArguments(
-        output_dir=str(ckpt_dir),
-        learning_rate=cfg.learning_rate,
-        per_device_train_batch_size=cfg.batch_size,
+        **training.selecting_arguments(cfg, checkpoint_dir),
         per_device_eval_batch_size=32,
-        num_train_epochs=cfg.epochs,
-        weight_decay=cfg.weight_decay,
-        warmup_steps=cfg.warmup_ratio,          # a float < 1 is a ratio of the total steps
         label_smoothing_factor=cfg.label_smoothing,
         eval_strategy="steps" if cfg.eval_steps else "epoch",
         save_strategy="steps" if cfg.eval_steps else "epoch",
         eval_steps=cfg.eval_steps or None,
         save_steps=cfg.eval_steps or None,
-        save_total_limit=2,
-        load_best_model_at_end=True,
         metric_for_best_model="chrf",           # greedy dev chrF++ picks the checkpoint (loss can fall
         greater_is_better=True,                 # while the output ignores the source)
         predict_with_generate=True,
         generation_num_beams=1,
         generation_max_length=cfg.max_target_length,
-        train_sampling_strategy="group_by_length",
-        logging_steps=20,
-        report_to="none",
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        dataloader_num_workers=0,
-        bf16=cfg.bf16,
-        fp16=cfg.fp16,
-        tf32=True if cfg.tf32 else None,
-        use_cpu=not torch.accelerator.is_available(),
-        average_tokens_across_devices=False,    # the model's loss is a per-process mean (see xlt.train)
     )
-    with args.main_process_first(local=False, desc="checkpoint folder"):
-        ckpt_dir, resumable = _checkpoint_dir(ckpt_dir, fingerprint, main=args.process_index == 0)
-    trainer = TwoStageTrainer(cfg, model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
-                              data_collator=DataCollatorForSeq2Seq(tokenizer, model=model),
-                              processing_class=tokenizer, compute_metrics=dev_scores)
-    log.info("training %s/translation/en-%s (%s init, %s) on %d pairs (%s)", model_name, lang, cfg.init,
-             f"two stages, first {cfg.stage1_ratio:.0%} of steps new parameters only" if cfg.stage1_ratio
-             else "one stage", len(train_records), "resuming" if resumable else "from scratch")
-    start = time.time()
-    result = trainer.train(resume_from_checkpoint=True if resumable else None)
-    trainer.accelerator.wait_for_everyone()
-    seconds = time.time() - start
-    evals = [h for h in trainer.state.log_history if "eval_chrf" in h]
-    best_dev = max(evals, key=lambda h: h["eval_chrf"]) if evals else {}
+    stages = (f"two stages, first {cfg.stage1_ratio:.0%} of steps new parameters only" if cfg.stage1_ratio
+              else "one stage")
+    run = training.fit(
+        args, lambda: TwoStageTrainer(cfg, model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                                      data_collator=DataCollatorForSeq2Seq(tokenizer, model=model),
+                                      processing_class=tokenizer, compute_metrics=dev_scores),
+        f"training {model_name}/translation/en-{lang} ({cfg.init} init, {stages}) on {len(train_records)} pairs",
+        fingerprint)
+    state = run.trainer.state
+    info = run.info({"model": model_name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
+                     "pretrained": pretrained}, len(train_records), len(dev_records), processes=args.world_size,
+                    best_checkpoint=Path(state.best_model_checkpoint or "").name,
+                    steps=state.global_step, stage1_steps=stage1_steps(cfg, state.max_steps),
+                    dev=run.best_dev("chrf"))
 
-    info = {"model": model_name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
-            "pretrained": pretrained, "train_examples": len(train_records), "dev_examples": len(dev_records),
-            "train_seconds": round(seconds, 1), "train_loss": result.training_loss,
-            "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
-            "steps": trainer.state.global_step, "stage1_steps": stage1_steps(cfg, trainer.state.max_steps),
-            "dev": {k.removeprefix("eval_"): v for k, v in best_dev.items()},
-            "parameters": sum(p.numel() for p in trainer.model.parameters()), "processes": args.world_size}
-    if trainer.is_world_process_zero():
-        with io.atomic_path(out_dir) as tmp:
-            trainer.save_model(str(tmp))
-            tokenizer.save_pretrained(str(tmp))
-            io.write_json(tmp / "train_info.json", info)
-        _write_loss_curve(trainer.state.log_history, loss_csv)
-        _write_dev_curve(trainer.state.log_history, cfg, args.world_size, trainer.state.max_steps, chrf_csv)
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    def save(tmp: Path) -> None:
+        run.trainer.save_model(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+    if training.finish(run, out_dir, info, loss_csv, save):
+        _write_dev_curve(state.log_history, cfg, args.world_size, state.max_steps, chrf_csv)
     return info
 
 
