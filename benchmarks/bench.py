@@ -55,7 +55,8 @@ def _train(part: str, steps: int, out: Path) -> None:
 
     from xlt import io, params, tasks
     from xlt.speed import bf16_auto
-    from xlt.train import _freeze, subsample
+    from xlt.train import _freeze
+    from xlt.training import subsample
 
     torch.set_num_threads(os.cpu_count() or 1)
     cfg = params.train_config(params.load(ROOT / "params.yaml"), "me5-small", TASK, LANG)

@@ -19,7 +19,8 @@ import torch
 from transformers import AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
 from xlt import io, params, tasks
-from xlt.train import _freeze, subsample
+from xlt.train import _freeze
+from xlt.training import subsample
 
 
 class Timer(TrainerCallback):

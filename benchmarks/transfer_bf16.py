@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 
 from xlt import io, params
 from xlt.speed import cpu_model, speed_flags
 from xlt.evaluate import gold_of
+from xlt.layout import Layout
 from xlt.transfer import finetune, stages
 from xlt.transfer.labels import space_from_params
 
@@ -32,9 +32,9 @@ def main() -> None:
     out = {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads(), "results": []}
     for task in p["transfer"]["tasks"]:
         space = space_from_params(task, p["transfer"]["labels"])
-        model, tok = finetune.load(task, stages.source_dir(Path("."), task, args.seed), None)
+        model, tok = finetune.load(task, Layout().source_model(task, args.seed), None)
         for lang in p["transfer"]["targets"]:
-            records = io.read_jsonl(stages.data_dir(Path("."), task, lang) / "test.jsonl")
+            records = io.read_jsonl(Layout().transfer_data(task, lang) / "test.jsonl")
             row = {"task": task, "lang": lang, "n": len(records)}
             preds = {}
             for name, bf16 in (("fp32", False), ("bf16", True), ("fp32_again", False)):

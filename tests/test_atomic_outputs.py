@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ def exit_status(monkeypatch, root: Path, *args: str) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 1
     except Exception:   # noqa: BLE001 - the interpreter would print it and exit 1
+        traceback.print_exc()
         return 1
     return 0
 
@@ -98,13 +100,16 @@ def test_evaluate_succeeds_on_the_intact_model(root, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "missing"])
-def test_evaluate_with_broken_weights_fails_and_writes_nothing(root, monkeypatch, damage):
+def test_evaluate_with_broken_weights_fails_and_writes_nothing(root, monkeypatch, capsys, damage):
     weights = root / MODEL / modelstore.WEIGHTS
     if damage == "truncated":
         weights.write_bytes(weights.read_bytes()[:1000])
     else:
         weights.unlink()
     assert exit_status(monkeypatch, root, "evaluate", *STAGE) != 0
+    # It failed on the weights, not on anything else.
+    assert ("SafetensorError" if damage == "truncated" else f"No such file or directory: {weights}") in \
+        capsys.readouterr().err
     assert not (root / "metrics").exists() and not (root / "plots").exists()
     assert leftovers(root) == []
 
@@ -118,17 +123,19 @@ def test_evaluate_with_unreadable_test_data_fails_with_the_line(root, monkeypatc
     assert leftovers(root) == []
 
 
-def test_failed_evaluation_keeps_the_previous_metrics_whole(root, monkeypatch):
+def test_failed_evaluation_keeps_the_previous_metrics_whole(root, monkeypatch, capsys):
     """Run outside DVC (which deletes outputs first), a failure leaves the last good file as it was."""
     assert exit_status(monkeypatch, root, "evaluate", *STAGE) == 0
     before = (root / METRICS).read_bytes()
     (root / MODEL / modelstore.WEIGHTS).write_bytes(b"\0" * 64)
+    capsys.readouterr()
     assert exit_status(monkeypatch, root, "evaluate", *STAGE) != 0
+    assert "SafetensorError" in capsys.readouterr().err
     assert (root / METRICS).read_bytes() == before
     assert leftovers(root) == []
 
 
-def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch):
+def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch, capsys):
     """The final save dies half-way (after the weights, before the rest): no model directory,
     no loss curve, no temporary folder; checkpoints are kept for the next run to resume."""
     shutil.rmtree(root / MODEL)
@@ -139,6 +146,7 @@ def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch
         raise OSError(28, "No space left on device")
     monkeypatch.setattr(modelstore, "save", save_then_fail)
     assert exit_status(monkeypatch, root, "train", *STAGE) != 0
+    assert "No space left on device" in capsys.readouterr().err
     assert not (root / MODEL).exists()
     assert sorted(p.name for p in (root / MODEL).parent.iterdir()) == []
     assert not (root / LOSS_CSV).exists()
@@ -146,10 +154,11 @@ def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch
     assert list((root / "checkpoints/tiny-random/sentiment/te").glob("checkpoint-*"))
 
 
-def test_train_with_a_broken_encoder_fails_before_any_output(root, monkeypatch):
+def test_train_with_a_broken_encoder_fails_before_any_output(root, monkeypatch, capsys):
     shutil.rmtree(root / MODEL)
     (root / "models/pretrained/tiny-random/model.safetensors").write_bytes(b"not safetensors")
     assert exit_status(monkeypatch, root, "train", *STAGE) != 0
+    assert "SafetensorError" in capsys.readouterr().err
     assert not (root / MODEL).exists() and not (root / LOSS_CSV).exists()
     assert not (root / "checkpoints").exists()
     assert leftovers(root) == []

@@ -84,3 +84,36 @@ def test_changing_one_model_reruns_only_its_stages(reproduced, tmp_path):
     # The report reruns when the new scores differ; nothing of the other model does.
     assert ran - {"report"} == ({f"train@tiny-random-b-sentiment-{lang}" for lang in LANGS}
                                 | {f"evaluate@tiny-random-b-sentiment-{lang}" for lang in LANGS}), ran
+
+
+def _set(repo: Path, keys: tuple, value) -> None:
+    yaml = YAML()
+    path = repo / "params.yaml"
+    p = yaml.load(path.read_text())
+    node = p
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value
+    with path.open("w") as f:
+        yaml.dump(p, f)
+
+
+def test_changing_one_decoding_setting_reruns_only_the_translation_scoring(reproduced, tmp_path):
+    # (c) of issue 12: the encoder-decoders' beam size is read by mt-evaluate alone.
+    repo_copy = copy_repo(reproduced[0], tmp_path / "xlt")
+    _set(repo_copy, ("translation", "decode", "num_beams"), 2)
+    ran = stages_run(dvc(repo_copy, "repro"))
+    assert ran - {"report"} == {"mt-evaluate@tiny-random-te"}, ran
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12, item 2: the pretrained stage trims the vocabulary on every "
+                                       "prepared corpus, so changed NER text can change the encoder every model "
+                                       "starts from; trimming per stage (or from a declared corpus) fixes this "
+                                       "together with the retrain (docs/encoders.md)")
+def test_changing_ner_preprocessing_leaves_the_sentiment_models_alone(reproduced, tmp_path):
+    # (b) of issue 12: dropping short NER sentences changes the NER data, nothing of sentiment.
+    repo_copy = copy_repo(reproduced[0], tmp_path / "xlt")
+    _set(repo_copy, ("preprocess", "ner", "min_tokens"), 6)
+    ran = stages_run(dvc(repo_copy, "repro"))
+    assert {f"preprocess@ner-{lang}" for lang in LANGS} <= ran, ran         # the change did take effect
+    assert not {s for s in ran if "sentiment" in s}, ran

@@ -16,9 +16,7 @@ Needs ../shared (the team remote, for the raw data), as test_pipeline.py does.
 from __future__ import annotations
 
 import json
-import os
 import socket
-from pathlib import Path
 
 import pytest
 

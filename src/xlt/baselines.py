@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
 from xlt import io
+from xlt.layout import Layout
 from xlt.tasks import ner, sentiment
 from xlt.training import subsample
 
@@ -84,8 +85,9 @@ def run(task: str, lang: str, cfg: dict, data_dir: Path, model_path: Path, metri
     if confusion_path is not None:
         task_module = sentiment if task == "sentiment" else ner
         io.write_json(confusion_path, task_module.confusion_rows(gold, pred), indent=None)
-    result["train"] = {"examples": len(train), "seconds": round(time.time() - start, 1)}
+    facts = {"train": {"examples": len(train), "seconds": round(time.time() - start, 1)}}
     with io.atomic_path(model_path) as tmp:
         joblib.dump(model, tmp)
+    io.write_json(Layout.run_facts(metrics_path), facts)
     io.write_json(metrics_path, result)
     return result

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import torch
 from transformers import AutoTokenizer, Trainer, TrainingArguments
 
 from xlt import io, modelstore, tasks
+from xlt.layout import Layout
 
 EVAL_MAX_LENGTH = 512   # evaluate whole sentences: truncation would hide errors
 
@@ -53,6 +55,7 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
     model = modelstore.load(task.auto_model, model_dir)
     info = io.read_json(model_dir / "train_info.json")
     result: dict = {}
+    start = time.time()
     records = io.read_jsonl(data_dir / "test.jsonl")
     pred = predict(model, tokenizer, task, records)
     gold = gold_of(task_name, records)
@@ -62,7 +65,9 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
         io.write_json(confusion_path, task.confusion_rows(gold, pred), indent=None)
     # Dev scores of the kept epoch, as measured during training (model selection).
     result["dev"] = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
-    result["train"] = {"examples": info["train_examples"], "seconds": info["train_seconds"],
-                       "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]}
+    facts = {"train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+                       "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]},
+             "evaluate": {"examples": len(records), "seconds": round(time.time() - start, 1)}}
+    io.write_json(Layout.run_facts(metrics_path), facts)
     io.write_json(metrics_path, result)
     return result

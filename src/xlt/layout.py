@@ -8,6 +8,9 @@ agree), so a stage finds what the stage before it wrote.
   models/pretrained/<model>/                        encoders and generators            (pretrained, mt-gen-pretrained)
   models/<model>/<task>/<lang>/                     fine-tuned models; task `translation`: English->lang
   metrics/<model>/<task>/<lang>.json                their test scores; model `baseline`: the classical ones
+  metrics/<model>/<task>/<lang>.run.json            beside them, the run's facts (training examples, seconds,
+                                                    checkpoint, decoding): kept out of the scores so that
+                                                    `dvc metrics diff` shows only what was measured
   plots/train_loss/<model>/<task>/<lang>.csv        training loss against steps
   plots/confusion/<model>/<task>/<lang>.json        test-set confusion rows
   checkpoints/<model>/<task>/<lang>/                a run's checkpoints: not a DVC output, so that they
@@ -61,6 +64,11 @@ class Layout:
 
     def metrics(self, model: str, task: str, lang: str) -> Path:
         return self.root / "metrics" / model / task / f"{lang}.json"
+
+    @staticmethod
+    def run_facts(metrics: Path) -> Path:
+        """metrics/<...>/<lang>.run.json beside metrics/<...>/<lang>.json."""
+        return metrics.with_suffix(".run.json")
 
     def confusion(self, model: str, task: str, lang: str) -> Path:
         return self.root / "plots/confusion" / model / task / f"{lang}.json"

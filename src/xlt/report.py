@@ -26,6 +26,12 @@ def _load_metrics(root: Path, system: str, task: str, lang: str) -> dict | None:
     return io.read_json(path) if path.exists() else None
 
 
+def _load_run_facts(root: Path, system: str, task: str, lang: str) -> dict | None:
+    """Training examples, seconds, checkpoint …: beside the scores, not in them."""
+    path = Layout.run_facts(Layout(root).metrics(system, task, lang))
+    return io.read_json(path) if path.exists() else None
+
+
 def _task_table(root: Path, task: str, langs: list[str], models: list[str], refs: dict, datasets: dict) -> list[str]:
     cols = ["accuracy", "precision", "recall", "f1"] if task == "sentiment" else ["precision", "recall", "f1"]
     headline = "accuracy" if task == "sentiment" else "f1"
@@ -81,7 +87,7 @@ def _timing_table(root: Path, tasks: list[str], langs: list[str], models: list[s
     for m in models:
         for task in tasks:
             for lang in langs:
-                r = _load_metrics(root, m, task, lang)
+                r = _load_run_facts(root, m, task, lang)
                 if r and "train" in r:
                     t = r["train"]
                     lines.append(f"| {m} | {task} | {lang} | {t['examples']} | {t['seconds']} | {t.get('parameters', '')} |")
@@ -103,11 +109,12 @@ def _translation_table(root: Path, langs: list[str], models: list[str], refs: di
             if r is None:
                 lines.append(f"| {LANG_NAMES[lang]} | | {m} | | | | | | not run | not run | | |")
                 continue
-            t, dev = r["train"], r.get("dev") or {}
+            t, dev = (_load_run_facts(root, m, "translation", lang) or {}).get("train", {}), r.get("dev") or {}
             dev_chrf = f"{dev['chrf']:.1f}" if "chrf" in dev else ""
             for name, s in r["test_sets"].items():
-                lines.append(f"| {LANG_NAMES[lang]} | {name} ({s['sentences']}) | **{m}** | {t['init']} | "
-                             f"{t['examples']} | {t.get('steps', '')} | {t['seconds'] / 60:.0f} | {dev_chrf} | "
+                minutes = f"{t['seconds'] / 60:.0f}" if "seconds" in t else ""
+                lines.append(f"| {LANG_NAMES[lang]} | {name} ({s['sentences']}) | **{m}** | {t.get('init', '')} | "
+                             f"{t.get('examples', '')} | {t.get('steps', '')} | {minutes} | {dev_chrf} | "
                              f"{s['bleu']:.1f} | {s['chrf']:.1f} | {pct(s.get('distinct'))} | "
                              f"{pct(s.get('in_script'))} |")
                 signatures.update(f"{k}: `{v}`" for k, v in s["signature"].items())
@@ -166,7 +173,7 @@ def write_report(params: dict, root: Path = Path("."), refs_path: Path | None = 
     out += ["## Training cost", ""] + _timing_table(root, tasks, langs, models)
     for m in mt_models:
         for lang in mt.get("langs", []):
-            r = _load_metrics(root, m, "translation", lang)
+            r = _load_run_facts(root, m, "translation", lang)
             if r:
                 t = r["train"]
                 out.append(f"| {m} | translation | {lang} | {t['examples']} | {t['seconds']} | {t['parameters']} |")

@@ -19,6 +19,7 @@ Sizes and example counts are kept small so that the whole file runs in well unde
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -57,6 +58,7 @@ def _write(name: str, data: bytes) -> Path:
 
 # --------------------------------------------------------------------------- building blocks
 
+@functools.cache      # strategies are built once: hypothesis validates (and reads the lambdas of) each new one
 def _chars(also_not: str = ""):
     """Any character but line breaks, surrogates (which UTF-8 cannot encode), NUL and U+FEFF
     (never content of a text file: the readers treat them as damage)."""
@@ -68,6 +70,7 @@ PLAIN = st.characters(min_codepoint=0x21, max_codepoint=0x7e)      # visible ASC
 INDIC = st.characters(min_codepoint=0x0900, max_codepoint=0x0C7F)  # Devanagari .. Telugu
 
 
+@functools.cache
 def _text(alphabet, min_size=1, max_size=20):
     """A text with at least one non-whitespace character (an empty text is skipped, by design)."""
     return st.text(st.one_of(alphabet, PLAIN, INDIC), min_size=min_size, max_size=max_size).filter(
@@ -137,14 +140,16 @@ def _csv_field(text: str, force_quotes: bool) -> str:
     return text
 
 
+WITH_BREAKS = st.one_of(CHARS, st.sampled_from([",", '"', "\n", " "]))
+
+
 @st.composite
 def iitp_doc(draw) -> Doc:
     doc = Doc()
-    with_breaks = st.one_of(CHARS, st.sampled_from([",", '"', "\n", " "]))
     for _ in range(draw(st.integers(0, 6))):
         draw(layout(doc, 0))
         label = draw(st.sampled_from(SENT_LABELS))
-        text = draw(_text(with_breaks))
+        text = draw(_text(WITH_BREAKS))
         row = f"{label},{_csv_field(text, draw(st.booleans()))}"
         doc.add({"text": text.strip(), "label": label}, row.split("\n"))
     draw(layout(doc, 0))
@@ -165,10 +170,14 @@ NO_SPACE = st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc"), bl
     lambda c: not c.isspace())
 
 
+CONLL_TOKEN = st.text(st.one_of(NO_SPACE, PLAIN), min_size=1, max_size=8).filter(lambda t: t != "-DOCSTART-")
+ILNER_TOKEN = st.text(st.one_of(_chars("\t"), INDIC), min_size=1, max_size=8).filter(lambda t: t.strip())
+
+
 @st.composite
 def conll_doc(draw) -> Doc:
     doc = Doc()
-    token = st.text(st.one_of(NO_SPACE, PLAIN), min_size=1, max_size=8).filter(lambda t: t != "-DOCSTART-")
+    token = CONLL_TOKEN
     for _ in range(draw(st.integers(0, 4))):
         draw(layout(doc, 1 if doc.lines else 0))
         if draw(st.booleans()):   # a document boundary, with or without a blank line after it
@@ -188,8 +197,7 @@ def conll_doc(draw) -> Doc:
 @st.composite
 def ilner_doc(draw) -> Doc:
     doc = Doc()
-    no_tab = _chars("\t")
-    token = st.text(st.one_of(no_tab, INDIC), min_size=1, max_size=8).filter(lambda t: t.strip())
+    token = ILNER_TOKEN
     for _ in range(draw(st.integers(0, 4))):
         draw(layout(doc, 1 if doc.lines else 0))
         n = draw(st.integers(1, 5))

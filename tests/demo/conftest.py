@@ -1,7 +1,8 @@
 """Tiny models for the demo tests, built once per session on fixture data in a temporary --root:
 tiny-random sentiment and NER for en, hi and te, and tiny-random English->Hindi and
-English->Telugu translation, in the directories and formats the pipeline writes. The fixture sentences are learnt by heart (many epochs on a few
-sentences), so the tests can expect their labels, entities and translations."""
+English->Telugu translation, in the directories and formats the pipeline writes. The fixture
+sentences are learnt by heart (many epochs on a few sentences), so the tests can expect their labels,
+entities and translations."""
 from __future__ import annotations
 
 import json

@@ -108,7 +108,7 @@ def test_auto_picks_the_best_measured_dev_chrf(tmp_path):
                                                           "generators": ["gemma"]}},
          "translation": {"models": {"me5-small": {}, "me5-small-random": {}}, "generators": {"gemma": {}}},
          "demo": {"translation_model": "auto"}}
-    with pytest.raises(ValueError, match="no translation model has its dev chrF\+\+ measured"):
+    with pytest.raises(ValueError, match=r"no translation model has its dev chrF\+\+ measured"):
         default_models(p, None, None, tmp_path)
     _mt_metrics(tmp_path, "me5-small", 15.0, 12.0)
     _mt_metrics(tmp_path, "me5-small-random", 9.0, 8.0)

@@ -1,5 +1,4 @@
 """data/transfer: records put into the shared space, every drop counted."""
-import json
 
 import pytest
 

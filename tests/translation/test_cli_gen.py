@@ -62,7 +62,9 @@ def test_tiny_generator_trains_and_translates_into_the_target_script(root, lang)
 
     run(root, params, "mt", "evaluate", "--model", "tiny-gen", "--lang", lang)
     metrics = json.loads((root / f"metrics/tiny-gen/translation/{lang}.json").read_text())
-    assert metrics["train"]["init"] == "pretrained generator" and metrics["train"]["steps"] == 60
+    facts = json.loads((root / f"metrics/tiny-gen/translation/{lang}.run.json").read_text())
+    assert facts["train"]["init"] == "pretrained generator" and facts["train"]["steps"] == 60
+    assert "train" not in metrics and set(facts["translate_seconds"]) == set(metrics["test_sets"])
     assert metrics["dev"]["sentences"] == 2
     assert metrics["in_script"] == 1.0                  # the trimmed output layer has only this script's pieces
     assert metrics["distinct"] == 0.5                   # FLORES fixture: one sentence twice -> one hypothesis twice

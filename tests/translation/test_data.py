@@ -121,6 +121,7 @@ def test_cap_keeps_a_seeded_subset(raw, tmp_path):
     a = data.prepare(_params({"opus100-dev": 1}), "hi", raw, tmp_path / "a")
     b = data.prepare(_params({"opus100-dev": 1}), "hi", raw, tmp_path / "b")
     assert a["train"] == 1 and a["corpora"]["opus100-dev"]["dropped"]["over_cap"] == 1
+    assert b == a      # the same report: the same seeded draw
     assert io.read_jsonl(tmp_path / "a/train.jsonl") == io.read_jsonl(tmp_path / "b/train.jsonl")
 
 

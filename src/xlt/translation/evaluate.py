@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 
 from xlt import io
+from xlt.layout import Layout
 from xlt.translation import generator
 from xlt.translation import model as mt
 from xlt.translation.scores import scores
@@ -48,6 +49,7 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
     info = io.read_json(model_dir / "train_info.json")
     init = info["config"].get("init", "pretrained generator")     # generators have no `init`
     result: dict = {"test_sets": {}}
+    seconds: dict[str, float] = {}
     samples: list[str] = []
     with io.atomic_path(predictions_dir) as pred_tmp:
         pred_tmp.mkdir()
@@ -57,9 +59,8 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
                 records = records[:int(cap)]
             start = time.time()
             hyps = translate([r["en"] for r in records], progress=True)
-            seconds = time.time() - start
+            seconds[name] = round(time.time() - start, 1)
             s = scores(hyps, [r["tgt"] for r in records], lang)
-            s["seconds"] = round(seconds, 1)
             result["test_sets"][name] = s
             io.write_text(pred_tmp / f"{name}.txt", "".join(h.replace("\n", " ") + "\n" for h in hyps))
             rng = random.Random(seed)
@@ -75,15 +76,17 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
     result = {"bleu": headline["bleu"], "chrf": headline["chrf"], "distinct": headline["distinct"],
               "in_script": headline["in_script"], "test_set": first,
               "signature": headline["signature"], **result,
-              "decode": decode.__dict__,
-              "dev": {**dev, **{f"train_{k}": v for k, v in info["dev"].items() if k in ("loss", "epoch", "chrf")}},
-              "train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
-                        "steps": info.get("steps"),
-                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
-                        "init": init}}
+              "dev": {**dev, **{f"train_{k}": v for k, v in info["dev"].items() if k in ("loss", "epoch", "chrf")}}}
+    facts = {"train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+                       "steps": info.get("steps"),
+                       "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
+                       "init": init},
+             "decode": decode.__dict__,
+             "translate_seconds": seconds}
     header = (f"# {model_name}: English -> {lang}, sample translations\n\n"
               f"{SAMPLE_SIZE} random sentences per test set (seed {seed}); decoding {decode.__dict__}.\n"
               f"Trained on {info['train_examples']} pairs ({init} initialisation).\n\n")
     io.write_text(samples_path, header + "\n".join(samples))
+    io.write_json(Layout.run_facts(metrics_path), facts)
     io.write_json(metrics_path, result)
     return result
