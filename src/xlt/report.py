@@ -109,12 +109,12 @@ def _translation_table(root: Path, langs: list[str], models: list[str], refs: di
             if r is None:
                 lines.append(f"| {LANG_NAMES[lang]} | | {m} | | | | | | not run | not run | | |")
                 continue
-            t, dev = (_load_run_facts(root, m, "translation", lang) or {}).get("train", {}), r.get("dev") or {}
+            # The stage that writes the metrics writes the run facts beside them: both or neither.
+            t, dev = _load_run_facts(root, m, "translation", lang)["train"], r.get("dev") or {}
             dev_chrf = f"{dev['chrf']:.1f}" if "chrf" in dev else ""
             for name, s in r["test_sets"].items():
-                minutes = f"{t['seconds'] / 60:.0f}" if "seconds" in t else ""
-                lines.append(f"| {LANG_NAMES[lang]} | {name} ({s['sentences']}) | **{m}** | {t.get('init', '')} | "
-                             f"{t.get('examples', '')} | {t.get('steps', '')} | {minutes} | {dev_chrf} | "
+                lines.append(f"| {LANG_NAMES[lang]} | {name} ({s['sentences']}) | **{m}** | {t['init']} | "
+                             f"{t['examples']} | {t.get('steps', '')} | {t['seconds'] / 60:.0f} | {dev_chrf} | "
                              f"{s['bleu']:.1f} | {s['chrf']:.1f} | {pct(s.get('distinct'))} | "
                              f"{pct(s.get('in_script'))} |")
                 signatures.update(f"{k}: `{v}`" for k, v in s["signature"].items())
