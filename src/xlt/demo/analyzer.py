@@ -100,7 +100,7 @@ def cast_translation(model, dtype: str):
     """The translation model's weights as demo.translation_dtype says, once at load. int8: dynamic
     quantisation of every nn.Linear (int8 weights with one scale per output row, activations
     quantised on the fly). A generator's trimmed output layer (not an nn.Linear) and the embeddings
-    stay float32: int8 logits cost Gemma 3 270M 2.5 more chrF++ on Hindi and were no faster.
+    stay float32: int8 logits cost Gemma 3 270M 2.5 more chrF++ on Hindi and were slower.
     Decoding one sentence reads every weight once per new token, so its time follows the bytes
     read. One scale per row rather than per matrix: Gemma 3 270M on 100 FLORES-200 dev sentences
     lost 0.5 / 1.0 chrF++ (hi / te) against 1.9 / 1.9, and was faster (docs/demo.md)."""

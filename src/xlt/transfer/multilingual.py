@@ -63,13 +63,11 @@ def multilingual(p: dict, task: str, root: Path) -> dict:
                      checkpoint_dir=paths.multilingual_checkpoints(t["encoder"], task))
     space = space_from_params(task, t["labels"])
     model, tokenizer = finetune.load(task, paths.multilingual_model(task), None)
-    out: dict = {"seed": seed, "examples": counts,
+    out: dict = {"seed": seed, "examples": counts, "train_seconds": info["train_seconds"],
                  "selection": {"rule": "dev sets of all three languages together",
                                "epoch": info["dev"].get("epoch"), "dev_f1": info["dev"].get("f1")}}
     for lang in langs:
         records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
         out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
-    metrics = paths.multilingual_metrics(task)
-    io.write_json(paths.run_facts(metrics), {"train_seconds": info["train_seconds"], "train_examples": info["train_examples"]})
-    io.write_json(metrics, out)
+    io.write_json(paths.multilingual_metrics(task), out)
     return out
