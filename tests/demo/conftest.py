@@ -55,6 +55,12 @@ TRANSLATION = {
 }
 
 
+def assert_int8_linears(model) -> None:
+    """demo.translation_dtype: int8 left no float nn.Linear and quantised at least one."""
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.modules())
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())
+
+
 def _write_data(root: Path) -> None:
     for lang in ("en", "hi", "te"):
         sent = [{"text": t, "label": lab} for t, lab in SENTIMENT[lang]] * 8

@@ -14,7 +14,7 @@ from xlt.demo.analyzer import best_translation_model, default_models, format_tab
 from xlt.demo.text import InputError
 from xlt.translation.data import script_fraction
 
-from .conftest import EN_NEG, HI_POS, TE_NEU, TE_POS, TRANSLATION
+from .conftest import EN_NEG, HI_POS, TE_NEU, TE_POS, TRANSLATION, assert_int8_linears
 
 
 def test_english_sentence(analyzer):
@@ -230,10 +230,7 @@ def test_translation_settings_from_the_demo_section(analyzer, demo_root):
     # translates the fixture pairs it learnt.
     quantised = Analyzer(root, "tiny-random", "tiny-random", dataclasses.replace(analyzer.config, translation_dtype="int8"))
     for lang, (model, _) in quantised.translation.items():
-        import torch
-        quantised_linear = torch.ao.nn.quantized.dynamic.Linear
-        assert any(isinstance(m, quantised_linear) for m in model.modules())
-        assert not any(type(m) is torch.nn.Linear for m in model.modules())
+        assert_int8_linears(model)
         en, tgt = TRANSLATION[lang][0]
         assert quantised.analyze(en)["translations"][lang] == tgt
 

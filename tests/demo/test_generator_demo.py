@@ -14,7 +14,7 @@ from xlt.demo.config import demo_config
 from xlt.translation import generator as gen
 from xlt.translation.data import script_fraction
 
-from .conftest import EN_NEG, TRANSLATION
+from .conftest import EN_NEG, TRANSLATION, assert_int8_linears
 
 CFG = gen.GenConfig(source="(set below)", sha256=None, learning_rate=3e-3, batch_size=3, epochs=40,
                     max_train_samples=None, max_eval_samples=None, max_length=64, eval_steps=20, bf16=False,
@@ -58,10 +58,7 @@ def test_int8_generator_quantises_the_layers_and_keeps_the_trimmed_head(gen_anal
     cfg = dataclasses.replace(demo_config(params_mod.load(params)), translation_dtype="int8")
     quantised = Analyzer(root, "tiny-random", "tiny-gen", cfg)
     for lang, (model, _) in quantised.translation.items():
-        import torch
-        quantised_linear = torch.ao.nn.quantized.dynamic.Linear
-        assert any(isinstance(m, quantised_linear) for m in model.modules())
-        assert not any(type(m) is torch.nn.Linear for m in model.modules())
+        assert_int8_linears(model)
         assert isinstance(model.lm_head, gen.TrimmedHead) and model.lm_head.weight.dtype.is_floating_point
         out = quantised.analyze(EN_NEG)["translations"][lang]
         assert script_fraction(out, lang) > 0.9, out
