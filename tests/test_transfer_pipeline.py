@@ -41,6 +41,9 @@ def test_repro_writes_the_transfer_metrics_and_report(reproduced):
     multi = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.json").read_text())
     assert multi["examples"]["train"]["en"] == 64 and set(multi) >= {"en", "te"}
     assert multi["te"]["n"] == zs["te"]["n"]
+    assert "seconds" not in json.dumps(multi)          # beside it, as for the few-shot points
+    multi_facts = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.run.json").read_text())
+    assert multi_facts["train_seconds"] >= 0 and multi_facts["train_examples"] == sum(multi["examples"]["train"].values())
     report = (repo_copy / "reports/transfer/sentiment.md").read_text()
     assert "Zero-shot" in report and "Transfer gap" in report and "One multilingual model" in report
     assert (repo_copy / "reports/transfer/sentiment.png").stat().st_size > 1000

@@ -15,8 +15,9 @@ def _write(root, english_seeds, multi_en, multi_te, inlang_te=None):
     for seed, f1 in zip((1, 2, 3), english_seeds):
         io.write_json(root / f"metrics/transfer/zeroshot/sentiment/seed{seed}.json", {"en": _scores(f1), "te": _scores(0.7)})
     io.write_json(root / "metrics/transfer/multilingual/sentiment.json",
-                  {"examples": {"train": {"en": 2000, "te": 2050}}, "selection": {"epoch": 2.0}, "train_seconds": 600,
+                  {"examples": {"train": {"en": 2000, "te": 2050}}, "selection": {"epoch": 2.0},
                    "en": _scores(multi_en), "te": _scores(multi_te)})
+    io.write_json(root / "metrics/transfer/multilingual/sentiment.run.json", {"train_seconds": 600, "train_examples": 4050})
     if inlang_te is not None:
         io.write_json(root / "metrics/transfer/inlang/sentiment/te.json", _scores(inlang_te))
 
@@ -26,6 +27,7 @@ def test_english_regression_is_called_against_the_seed_spread(tmp_path):
     line = _multilingual_finding(tmp_path, P, "sentiment")[0]
     assert "English regresses:" in line and "-5.0" in line and "Telugu 79.0 against 81.0 in-language (-2.0)" in line
     table = "\n".join(_multilingual_table(tmp_path, P, "sentiment"))
+    assert "10.0 min of training" in table
     assert "| English | 80.0 | 78.0–82.0 | 85.0 ± 1.0 |" in table and "| -5.0 |" in table
     assert "| Telugu | 79.0 |" in table and "| -2.0 |" in table
 

@@ -10,6 +10,8 @@ target languages are trained on.
 
   models/transfer/multilingual/<task>/            the model
   metrics/transfer/multilingual/<task>.json       its scores on every test set, and what it saw
+  metrics/transfer/multilingual/<task>.run.json   how long it trained (beside the metrics, so that
+                                                  `dvc metrics diff` shows scores, not timing noise)
 """
 from __future__ import annotations
 
@@ -63,11 +65,14 @@ def multilingual(p: dict, task: str, root: Path) -> dict:
                      checkpoint_dir=paths.multilingual_checkpoints(t["encoder"], task))
     space = space_from_params(task, t["labels"])
     model, tokenizer = finetune.load(task, paths.multilingual_model(task), None)
-    out: dict = {"seed": seed, "examples": counts, "train_seconds": info["train_seconds"],
+    out: dict = {"seed": seed, "examples": counts,
                  "selection": {"rule": "dev sets of all three languages together",
                                "epoch": info["dev"].get("epoch"), "dev_f1": info["dev"].get("f1")}}
     for lang in langs:
         records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
         out[lang] = evaluate_on(model, tokenizer, task, space, lang, records, t["bootstrap"], _bf16(t["predict_bf16"]))
-    io.write_json(paths.multilingual_metrics(task), out)
+    metrics = paths.multilingual_metrics(task)
+    io.write_json(paths.run_facts(metrics), {"train_seconds": info["train_seconds"],
+                                             "train_examples": info["train_examples"]})
+    io.write_json(metrics, out)
     return out

@@ -256,9 +256,11 @@ def _multilingual_table(root: Path, p: dict, task: str) -> list[str]:
     if not rows:
         return ["not run (`dvc repro transfer-multilingual@" + task + "`)"]
     m = _read(Layout(root).multilingual_metrics(task))
+    # Written with the metrics by the same stage: a missing file is an error, not a blank.
+    seconds = io.read_json(Layout.run_facts(Layout(root).multilingual_metrics(task)))["train_seconds"]
     lines = [f"Trained on {', '.join(f'{LANG_NAMES[l]} {n}' for l, n in m['examples']['train'].items())} examples "
              f"shuffled together (`transfer.multilingual.caps`), with the English source models' settings; epoch "
-             f"{m['selection']['epoch']:.0f} chosen on the three dev sets together; {m['train_seconds'] / 60:.1f} min "
+             f"{m['selection']['epoch']:.0f} chosen on the three dev sets together; {seconds / 60:.1f} min "
              f"of training.", "",
              "| language | multilingual model | 95% CI | per-language model | which | multilingual − per-language |",
              "|---|---:|---|---:|---|---:|"]
