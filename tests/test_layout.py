@@ -117,6 +117,17 @@ def test_stage_paths_are_the_layout(dvc_yaml, name):
     assert sorted(rendered_outputs) == sorted(p.as_posix() for p in outputs)
 
 
+def test_run_facts_are_outputs_not_metrics(dvc_yaml):
+    """A run's facts (seconds, examples) sit beside its metrics so that `dvc metrics diff` shows only
+    scores: declared as a plain output, never under `metrics`, and every stage that writes one has them."""
+    suffix = L.run_facts(Path("m.json")).name.removeprefix("m")
+    for name, definition in dvc_yaml["stages"].items():
+        stage = _stage(definition)
+        assert not [m for m in _paths(stage.get("metrics")) if m.endswith(suffix)], name
+        facts = [o for o in _paths(stage.get("outs")) if o.endswith(suffix)]
+        assert len(facts) == len(_paths(stage.get("metrics"))) or not facts, name
+
+
 def test_the_plot_definitions_are_the_layout(dvc_yaml):
     from xlt.transfer.report import ARM_NAMES
     folders = {L.confusion(MODEL, TASK, LANG).parents[2], L.train_loss(MODEL, TASK, LANG).parents[2],
