@@ -47,13 +47,6 @@ def _with_lang(prompt):
     return wrapped
 
 
-def _generate(model, tok, prompts: list[str], budget: int) -> list[str]:
-    enc = tok(prompts, return_tensors="pt", padding=True)
-    out = model.generate(**enc, do_sample=False, num_beams=1, max_new_tokens=budget, use_cache=True,
-                         no_repeat_ngram_size=4, eos_token_id=G._stop_ids(tok), pad_token_id=tok.pad_token_id)
-    return [t.split("\n")[0].strip() for t in tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=".", type=Path)
@@ -98,9 +91,10 @@ def main():
                                       "per_language": round(scores(own_hyps, refs, lang)["chrf"], 2)}
         print(json.dumps(result), flush=True)
 
-    demo = demo_config(p)
-    model = cast_translation(joint, "int8")
-    jtok.padding_side = "left"
+    # The demo's decoding (Analyzer._translate): int8 weights (so no autocast), the budget relative to
+    # the source; generator.translate with one sentence per batch, or both languages in one batch.
+    demo = dataclasses.replace(demo_config(p), translation_dtype="int8")
+    model = cast_translation(joint, demo.translation_dtype)
     dev = {lang: io.read_jsonl(L.translation_data(lang) / "dev.jsonl")[:a.demo_sentences] for lang in LANGS}
     if [r["en"] for r in dev["hi"]] != [r["en"] for r in dev["te"]]:
         raise SystemExit("the Hindi and Telugu dev sets do not share their English side")
@@ -109,15 +103,17 @@ def main():
     with torch.inference_mode():
         for r in dev["hi"]:
             budget = min(demo.generate.max_new_tokens, demo.max_new_tokens(len(jtok(r["en"])["input_ids"])))
-            prompts = [G.prompt(r["en"], lang) for lang in LANGS]
+            one = dataclasses.replace(demo.generate, batch_size=1, max_new_tokens=budget)
             t = time.perf_counter()
-            for lang, prompt in zip(LANGS, prompts):
-                hyps[(lang, "one_after_other")] += _generate(model, jtok, [prompt], budget)
+            for lang in LANGS:
+                hyps[(lang, "one_after_other")] += G.translate(model, jtok, [r["en"]], lang, one)
             seconds["one_after_other"] += time.perf_counter() - t
             t = time.perf_counter()
-            for lang, h in zip(LANGS, _generate(model, jtok, prompts, budget)):
-                hyps[(lang, "batch_of_two")].append(h)
+            both = G.translate(model, jtok, [lang + SEP + r["en"] for lang in LANGS], LANGS[0],
+                               dataclasses.replace(one, batch_size=len(LANGS)))
             seconds["batch_of_two"] += time.perf_counter() - t
+            for lang, h in zip(LANGS, both):
+                hyps[(lang, "batch_of_two")].append(h)
     result["demo_int8"] = {"seconds": {k: round(v, 1) for k, v in seconds.items()},
                            "chrf": {f"{lang} {mode}": round(scores(h, [r["tgt"] for r in dev[lang]], lang)["chrf"], 2)
                                     for (lang, mode), h in hyps.items()}}
