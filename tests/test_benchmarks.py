@@ -30,3 +30,25 @@ def test_every_name_a_benchmark_imports_from_xlt_exists(script):
 def test_every_benchmark_shows_its_usage(script):
     proc = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "usage" in proc.stdout.lower(), proc.stderr[-2000:]
+
+
+def _load_script(name: str):
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gold_audit_tags_whole_untagged_phrases_only():
+    audit = _load_script("te_ner_gold_audit.py")
+    records = [{"tokens": ["నిన్న", "నరేంద్ర", "మోదీ", "ఏలూరు", "వెళ్ళారు"]},
+               {"tokens": ["ఏలూరు", "నగరం"]},
+               {"tokens": ["నరేంద్ర", "సింగ్"]}]            # half of a listed name: left alone
+    gold = [["O", "O", "O", "O", "O"], ["B-LOC", "O"], ["O", "O"]]
+    fixed, added = audit.with_names(records, gold)
+    assert fixed == [["O", "B-PER", "I-PER", "B-LOC", "O"], ["B-LOC", "O"], ["O", "O"]]
+    assert added == 2                      # an existing gold span is not counted or changed
+    assert gold[0] == ["O"] * 5            # the official gold is not touched
+    spans = audit.spurious(records, gold, fixed)
+    assert [(s["sentence"], s["type"], s["span"]) for s in spans] == [(0, "PER", "నరేంద్ర మోదీ"), (0, "LOC", "ఏలూరు")]
