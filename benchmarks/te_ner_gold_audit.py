@@ -74,6 +74,7 @@ def main() -> None:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from xlt import io
+    from xlt.config import resolve_bf16
     from xlt.layout import Layout
     from xlt.params import load
     from xlt.transfer import finetune
@@ -90,7 +91,7 @@ def main() -> None:
     boot = {"samples": 10, "seed": 0}       # intervals are not the point here
     for seed in args.seeds:
         model, tokenizer = finetune.load("ner", paths.source_model("ner", seed), None)
-        pred = finetune.predict(model, tokenizer, "ner", space, "te", test, bf16=bool(p["transfer"]["predict_bf16"]))
+        pred = finetune.predict(model, tokenizer, "ner", space, "te", test, bf16=resolve_bf16(p["transfer"]["predict_bf16"]))
         row = {}
         for name, g in (("as annotated", gold), ("names added", fixed)):
             s = score("ner", space, g, pred, boot)
