@@ -54,13 +54,13 @@ def with_names(records: list[dict], gold: list[list[str]]) -> tuple[list[list[st
 
 
 def spurious(records: list[dict], gold: list[list[str]], pred: list[list[str]]) -> list[dict]:
-    """Predicted spans that overlap no gold entity."""
-    from seqeval.metrics.sequence_labeling import get_entities
+    """Predicted spans that overlap no gold entity (of any type), decoded as the scores decode them."""
+    from xlt.transfer.labels import spans
     out = []
     for i, (record, g, p) in enumerate(zip(records, gold, pred)):
-        spans = get_entities(g)
-        for kind, s, e in get_entities(p):
-            if not any(not (b < s or a > e) for _, a, b in spans):
+        gold_spans = spans(g)
+        for kind, s, e in spans(p):
+            if not any(s <= ge and gs <= e for _, gs, ge in gold_spans):
                 out.append({"sentence": i, "type": kind, "span": " ".join(record["tokens"][s:e + 1]),
                             "context": " ".join(record["tokens"][max(0, s - 3):e + 4])})
     return out
