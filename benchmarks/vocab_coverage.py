@@ -11,10 +11,14 @@ lowercased (the sentiment pipeline lowercases), and on the task test splits.
 
 Corpus choices (all use the same rule as the pipeline: pieces used + specials + every
 single-character piece + the lowest-scoring piece):
-  current        data/prepared/<task>/<lang>/{train,dev,test} of every task and language (today's default)
+  current        data/prepared/<task>/<lang>/{train,dev,test} of every task and language (the
+                 default until 2026-12-02)
   train-dev      the same without the test splits
   train-dev+mono train-dev plus the monolingual sides of the parallel training data
-                 (data/translation/<lang>/train.jsonl: English and the target side)
+                 (data/translation/<lang>/train.jsonl: English and the target side); the
+                 default since (encoders.me5-small.trim_corpus: [train, dev, parallel])
+  pipeline       the tokenizer the pipeline built (models/pretrained/me5-small/), when it exists:
+                 it should give the train-dev+mono row
 Only tokenizers are built (no model), so it runs in about a minute.
 """
 from __future__ import annotations
@@ -90,9 +94,13 @@ def main() -> None:
     corpora = {"current": prepared_texts(("train", "dev", "test")), "train-dev": prepared_texts(("train", "dev"))}
     corpora["train-dev+mono"] = corpora["train-dev"] + mono_texts()
     result = {"full_vocab": full_tok.get_vocab_size(), "corpora": {}}
-    for name, texts in corpora.items():
-        tok, kept = trimmed(full_json, full_tok, texts)
-        row = {"texts": len(texts), "kept_pieces": kept,
+    built = {name: trimmed(full_json, full_tok, texts) + (len(texts),) for name, texts in corpora.items()}
+    pipeline = ROOT / "models/pretrained/me5-small/tokenizer.json"
+    if pipeline.exists():
+        tok = Tokenizer.from_file(str(pipeline))
+        built["pipeline"] = (tok, tok.get_vocab_size(), None)
+    for name, (tok, kept, n_texts) in built.items():
+        row = {"texts": n_texts, "kept_pieces": kept,
                "flores200_dev": {}, "flores200_dev_lowercased": {}, "test_splits": {}}
         for lang, sents in flores.items():
             row["flores200_dev"][lang] = round(100 * differing_share(full_tok, tok, words_of(sents)), 2)

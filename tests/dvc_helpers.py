@@ -58,6 +58,9 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
     p["run"]["models"] = models
     p["run"]["tasks"] = tasks
     p["run"]["langs"] = langs
+    # The default run's vocabulary corpus, parallel pairs included (params.yaml's tiny-random,
+    # used by tests without parallel data, trims on train and dev text only).
+    p["encoders"]["tiny-random"]["trim_corpus"] = list(p["encoders"]["me5-small"]["trim_corpus"])
     for model in models:
         if model not in p["models"] and model.startswith("tiny-random-"):
             p["encoders"][model] = dict(p["encoders"]["tiny-random"])
@@ -88,7 +91,7 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
 
 def prepared_copy(dst: Path) -> Path:
     """A copy of the working tree (tracked and untracked-not-ignored files, without the real
-    run's results) at DST, a fresh git repository (nothing committed), with the raw data pulled
+    run's results) at DST, a fresh git repository (its files in one commit), with the raw data pulled
     from the team remote. Skips the test without the remote. The integration tests share one
     per session (the `prepared_repo` fixture in conftest.py) and copy it (tiny_repo_copy)."""
     if not SHARED_STORE.exists():
@@ -106,6 +109,10 @@ def prepared_copy(dst: Path) -> Path:
     # The copy lives elsewhere, so point the remote at the store by absolute path.
     dvc(dst, "remote", "modify", "--local", "team", "url", str(SHARED_STORE))
     dvc(dst, "pull", "-q", "-R", "data/raw")
+    # One commit, as in a clone: DVCLive (the training stages' run log) fails in a git repository
+    # without commits (dvclive 3.49.1 asks for the HEAD revision before checking there is one).
+    git(dst, "add", "-A")
+    git(dst, "commit", "-q", "-m", "copy of the working tree")
     return dst
 
 

@@ -23,7 +23,7 @@ STAGE = ("--model", "tiny-random", "--task", "sentiment", "--lang", "te")
 MODEL = Path("models/tiny-random/sentiment/te")
 METRICS = Path("metrics/tiny-random/sentiment/te.json")
 CONFUSION = Path("plots/confusion/tiny-random/sentiment/te.json")
-LOSS_CSV = Path("plots/train_loss/tiny-random/sentiment/te.csv")
+LOG = Path("dvclive/tiny-random/sentiment/te")   # the training run's DVCLive log
 LABELS = ["negative", "positive"]
 
 
@@ -78,8 +78,9 @@ def base(tmp_path_factory, tiny_encoder) -> Path:
     stored = modelstore.save(model, AutoTokenizer.from_pretrained(pretrained), root / MODEL, pretrained, "float16")
     assert list(stored["shared"]) == ["bert.embeddings.word_embeddings.weight"]
     io.write_json(root / MODEL / "train_info.json",
-                  {"labels": LABELS, "train_examples": 16, "train_seconds": 0.0, "best_checkpoint": "checkpoint-2",
+                  {"labels": LABELS, "train_examples": 16, "best_checkpoint": "checkpoint-2",
                    "parameters": model.num_parameters(), "dev": {"accuracy": 0.5, "f1": 0.5, "epoch": 1.0}})
+    io.write_json(root / LOG / "metrics.json", {"train_seconds": 0.0})    # the training run's log summary
     return root
 
 
@@ -149,7 +150,8 @@ def test_train_failing_while_writing_the_model_leaves_no_model(root, monkeypatch
     assert "No space left on device" in capsys.readouterr().err
     assert not (root / MODEL).exists()
     assert sorted(p.name for p in (root / MODEL).parent.iterdir()) == []
-    assert not (root / LOSS_CSV).exists()
+    # the run log was written while training, but it records no finished run
+    assert "train_seconds" not in io.read_json(root / LOG / "metrics.json")
     assert leftovers(root) == []
     assert list((root / "checkpoints/tiny-random/sentiment/te").glob("checkpoint-*"))
 
@@ -159,7 +161,8 @@ def test_train_with_a_broken_encoder_fails_before_any_output(root, monkeypatch, 
     (root / "models/pretrained/tiny-random/model.safetensors").write_bytes(b"not safetensors")
     assert exit_status(monkeypatch, root, "train", *STAGE) != 0
     assert "SafetensorError" in capsys.readouterr().err
-    assert not (root / MODEL).exists() and not (root / LOSS_CSV).exists()
+    assert not (root / MODEL).exists()
+    assert io.read_json(root / LOG / "metrics.json") == {"train_seconds": 0.0}    # no run log begun
     assert not (root / "checkpoints").exists()
     assert leftovers(root) == []
 

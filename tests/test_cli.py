@@ -71,7 +71,11 @@ def test_tiny_model_end_to_end(tiny_root):
         run(root, params, "train", "--model", "tiny-random", "--task", task, "--lang", "te")
         model_dir = root / f"models/tiny-random/{task}/te"
         assert (model_dir / "config.json").exists() and (model_dir / "train_info.json").exists()
-        assert (root / f"plots/train_loss/tiny-random/{task}/te.csv").read_text().startswith("step,epoch,loss")
+        # the DVCLive run log: loss against optimizer steps, the seconds in its summary, not in the model
+        log = root / f"dvclive/tiny-random/{task}/te"
+        assert (log / "plots/metrics/loss.tsv").read_text().startswith("step\tloss\n")
+        assert io.read_json(log / "metrics.json")["train_seconds"] > 0
+        assert "train_seconds" not in io.read_json(model_dir / "train_info.json")
         assert not list(root.rglob("checkpoint-*"))     # the Trainer's checkpoints are not left behind
         run(root, params, "evaluate", "--model", "tiny-random", "--task", task, "--lang", "te")
         m = json.loads((root / f"metrics/tiny-random/{task}/te.json").read_text())

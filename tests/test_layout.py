@@ -30,10 +30,11 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
     return {
         "preprocess": (mtl, [L.raw()], [L.interim(TASK, LANG)]),
         "split": (mtl, [L.interim(TASK, LANG)], [L.prepared(TASK, LANG)]),
-        "pretrained": (MODEL, [L.prepared()], [L.pretrained(MODEL)]),
+        "pretrained": (MODEL, [L.prepared(), L.translation_data()], [L.pretrained(MODEL)]),
         "train": (mml, [L.pretrained(MODEL), L.prepared(TASK, LANG)],
-                  [L.model(MODEL, TASK, LANG), L.train_loss(MODEL, TASK, LANG)]),
-        "evaluate": (mml, [L.model(MODEL, TASK, LANG), L.prepared(TASK, LANG)],
+                  [L.model(MODEL, TASK, LANG), *L.log_files(L.train_log(MODEL, TASK, LANG))]),
+        "evaluate": (mml, [L.model(MODEL, TASK, LANG), L.log_summary(L.train_log(MODEL, TASK, LANG)),
+                           L.prepared(TASK, LANG)],
                      [L.metrics(MODEL, TASK, LANG), L.run_facts(L.metrics(MODEL, TASK, LANG)),
                       L.confusion(MODEL, TASK, LANG)]),
         "baseline": (mtl, [L.prepared(TASK, LANG)],
@@ -41,20 +42,22 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
                       L.run_facts(L.metrics(BASELINE, TASK, LANG)), L.confusion(BASELINE, TASK, LANG)]),
         "mt-prepare": (LANG, [L.raw()], [L.translation_data(LANG)]),
         "mt-train": ({"model": MODEL, "lang": LANG}, [L.translation_data(LANG)],
-                     [L.mt_model(MODEL, LANG), L.mt_train_loss(MODEL, LANG), L.mt_dev_chrf(MODEL, LANG)]),
-        "mt-evaluate": ({"model": MODEL, "lang": LANG}, [L.mt_model(MODEL, LANG), L.translation_data(LANG)],
+                     [L.mt_model(MODEL, LANG), *L.log_files(L.mt_train_log(MODEL, LANG)), L.mt_dev_chrf(MODEL, LANG)]),
+        "mt-evaluate": ({"model": MODEL, "lang": LANG}, [L.mt_model(MODEL, LANG), L.log_summary(L.mt_train_log(MODEL, LANG)),
+                                                         L.translation_data(LANG)],
                         [L.mt_predictions(MODEL, LANG), L.mt_samples(MODEL, LANG), L.mt_metrics(MODEL, LANG),
                          L.run_facts(L.mt_metrics(MODEL, LANG))]),
         "mt-gen-pretrained": (GEN, [], [L.pretrained(GEN)]),
         "mt-gen-train": ({"model": GEN, "lang": LANG}, [L.pretrained(GEN), L.translation_data(LANG)],
-                         [L.mt_model(GEN, LANG), L.mt_train_loss(GEN, LANG)]),
+                         [L.mt_model(GEN, LANG), *L.log_files(L.mt_train_log(GEN, LANG))]),
         "mt-gen-evaluate": ({"model": GEN, "lang": LANG},
-                            [L.mt_model(GEN, LANG), L.pretrained(GEN), L.translation_data(LANG)],
+                            [L.mt_model(GEN, LANG), L.log_summary(L.mt_train_log(GEN, LANG)), L.pretrained(GEN),
+                             L.translation_data(LANG)],
                             [L.mt_predictions(GEN, LANG), L.mt_samples(GEN, LANG), L.mt_metrics(GEN, LANG),
                              L.run_facts(L.mt_metrics(GEN, LANG))]),
         "transfer-data": (mtl, [L.prepared(TASK, LANG)], [L.transfer_data(TASK, LANG)]),
         "transfer-source": ({"task": TASK, "seed": SEED}, [L.pretrained(ENC), L.transfer_data(TASK, SOURCE)],
-                            [L.source_model(TASK, SEED), L.source_train_loss(TASK, SEED)]),
+                            [L.source_model(TASK, SEED), *L.log_files(L.source_train_log(TASK, SEED))]),
         "transfer-zeroshot": ({"task": TASK, "seed": SEED},
                               [L.source_model(TASK, SEED), L.pretrained(ENC), L.transfer_data(TASK)],
                               [L.zeroshot_metrics(TASK, SEED)]),
@@ -65,7 +68,7 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
                               L.transfer_data(TASK, SOURCE)],
                              [L.fewshot_metrics(TASK, LANG, K), L.run_facts(L.fewshot_metrics(TASK, LANG, K))]),
         "transfer-multilingual": (TASK, [L.pretrained(ENC), L.transfer_data(TASK)],
-                                  [L.multilingual_model(TASK), L.multilingual_train_loss(TASK),
+                                  [L.multilingual_model(TASK), *L.log_files(L.multilingual_train_log(TASK)),
                                    L.multilingual_metrics(TASK), L.run_facts(L.multilingual_metrics(TASK))]),
         "transfer-report": (TASK, [L.zeroshot_metrics(TASK, SEED).parent, L.fewshot_metrics(TASK, LANG, K).parents[1],
                                    L.inlang_metrics(TASK, LANG).parent, L.multilingual_metrics(TASK),
@@ -130,8 +133,8 @@ def test_run_facts_are_outputs_not_metrics(dvc_yaml):
 
 def test_the_plot_definitions_are_the_layout(dvc_yaml):
     from xlt.transfer.report import ARM_NAMES
-    folders = {L.confusion(MODEL, TASK, LANG).parents[2], L.train_loss(MODEL, TASK, LANG).parents[2],
-               L.source_train_loss(TASK, SEED).parents[1], L.mt_dev_chrf(MODEL, LANG).parents[1]}
+    # (training curves are declared by each training stage: its DVCLive log's plots/metrics)
+    folders = {L.confusion(MODEL, TASK, LANG).parents[2], L.mt_dev_chrf(MODEL, LANG).parents[1]}
     named = [next(iter(p)) for p in dvc_yaml["plots"]]
     assert {n for n in named if "/" in n} == {p.as_posix() for p in folders}
     for plot in dvc_yaml["plots"]:

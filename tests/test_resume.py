@@ -124,11 +124,12 @@ def _resume_and_compare(r: Path, reference: Path, caplog) -> None:
     info, ref_info = (io.read_json(d / "models/tiny-random/sentiment/te/train_info.json") for d in (r, reference))
     assert info["best_checkpoint"] == ref_info["best_checkpoint"]
     assert info["dev"]["accuracy"] == ref_info["dev"]["accuracy"] and info["dev"]["loss"] == ref_info["dev"]["loss"]
-    # The loss curve has the whole run's logging steps. (Their values can differ: the Trainer
-    # restarts its running mean at the checkpoint, so the first point after it averages fewer steps.)
-    curve, ref_curve = ((d / "plots/train_loss/tiny-random/sentiment/te.csv").read_text().splitlines()
+    # The DVCLive log, continued on resume, has the whole run's logging steps. (Their values can
+    # differ: the Trainer restarts its running mean at the checkpoint, so the first point after it
+    # averages fewer steps.)
+    curve, ref_curve = ((d / "dvclive/tiny-random/sentiment/te/plots/metrics/loss.tsv").read_text().splitlines()
                         for d in (r, reference))
-    assert [row.split(",")[:2] for row in curve] == [row.split(",")[:2] for row in ref_curve]
+    assert [row.split("\t")[0] for row in curve] == [row.split("\t")[0] for row in ref_curve]
     ok(r, "evaluate", *STAGE)
     _same_metrics(io.read_json(r / "metrics/tiny-random/sentiment/te.json"),
                   io.read_json(reference / "metrics/tiny-random/sentiment/te.json"))
@@ -145,7 +146,7 @@ def test_stage_stopped_after_a_checkpoint_resumes_to_the_same_model(root, refere
     ckpts = r / "checkpoints/tiny-random/sentiment/te"
     assert sorted(p.name for p in ckpts.glob("checkpoint-*")) == [f"checkpoint-{N_TRAIN // BATCH}"]
     assert not (r / "models/tiny-random/sentiment/te").exists()   # nothing half-written either
-    assert not (r / "plots/train_loss/tiny-random/sentiment/te.csv").exists()
+    assert "train_seconds" not in io.read_json(r / "dvclive/tiny-random/sentiment/te/metrics.json")
     _resume_and_compare(r, reference, caplog)
 
 

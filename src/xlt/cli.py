@@ -84,15 +84,34 @@ def pretrained(ctx, model):
     if model not in p["encoders"]:
         raise click.UsageError(f"params.yaml: no section encoders.{model} (known: {', '.join(p['encoders'])})")
 
+    spec = p["encoders"][model]
+    corpora = list(spec.get("trim_corpus") or ("train", "dev"))
+    mt_langs = list(p["run"]["translation"]["langs"])
+    if spec.get("trim_vocab") and "parallel" in corpora and not mt_langs:
+        raise click.UsageError(f"params.yaml: encoders.{model}.trim_corpus lists 'parallel' but "
+                               f"run.translation.langs is empty (no parallel data is prepared)")
+
     def corpus():
+        """The text the trimmed vocabulary must segment losslessly (encoders.<model>.trim_corpus)."""
         for task in p["run"]["tasks"]:
             for lang in p["run"]["langs"]:
                 for split_name in ("train", "dev", "test"):
+                    if split_name not in corpora:
+                        continue
                     for r in io.read_jsonl(paths.prepared(task, lang) / f"{split_name}.jsonl"):
                         yield r["text"] if "text" in r else " ".join(r["tokens"])
                         if "tokens" in r:
                             yield from r["tokens"]   # NER tokenises word by word
-    info = materialise(model, p["encoders"][model], paths.pretrained(model), corpus())
+        if "parallel" in corpora:
+            for lang in mt_langs:
+                pairs = paths.translation_data(lang) / "train.jsonl"
+                if not pairs.exists():
+                    raise click.UsageError(f"{pairs}: not found; encoders.{model}.trim_corpus lists 'parallel': "
+                                           f"run `dvc repro mt-prepare@{lang}` first")
+                for r in io.read_jsonl(pairs):
+                    yield r["en"]
+                    yield r["tgt"]
+    info = materialise(model, spec, paths.pretrained(model), corpus())
     click.echo(f"{model}: {info}")
 
 
@@ -108,7 +127,7 @@ def train(ctx, model, task, lang):
     paths = _paths(ctx)
     cfg = params_mod.train_config(p, model, task, lang)
     info = run(model, task, lang, cfg, paths.pretrained(model), paths.prepared(task, lang),
-               paths.model(model, task, lang), paths.train_loss(model, task, lang),
+               paths.model(model, task, lang), paths.train_log(model, task, lang),
                checkpoint_dir=paths.checkpoints(model, task, lang))
     click.echo(f"{model}/{task}/{lang}: trained on {info['train_examples']} in {info['train_seconds']}s; dev {info['dev']}")
 
@@ -124,7 +143,7 @@ def evaluate(ctx, model, task, lang):
     paths = _paths(ctx)
     _params(ctx)   # validated even though evaluation has no params of its own
     result = run(model, task, lang, paths.model(model, task, lang), paths.prepared(task, lang),
-                 paths.metrics(model, task, lang), paths.confusion(model, task, lang))
+                 paths.metrics(model, task, lang), paths.train_log(model, task, lang), paths.confusion(model, task, lang))
     click.echo(f"{model}/{task}/{lang}: " + _headline(result))
 
 
@@ -316,7 +335,7 @@ def mt_train(ctx, model, lang):
     paths = _paths(ctx)
     cfg = mt_config(p, model, lang)
     info = run(model, lang, cfg, p["encoders"][cfg.encoder], paths.translation_data(lang),
-               paths.mt_model(model, lang), paths.mt_train_loss(model, lang), paths.mt_dev_chrf(model, lang),
+               paths.mt_model(model, lang), paths.mt_train_log(model, lang), paths.mt_dev_chrf(model, lang),
                checkpoint_dir=paths.mt_checkpoints(model, lang))
     click.echo(f"{model}/translation/{lang}: trained on {info['train_examples']} pairs in {info['train_seconds']}s; "
                f"best dev chrF++ (greedy) {info['dev'].get('chrf')}, dev loss {info['dev'].get('loss')}")
@@ -344,7 +363,7 @@ def mt_gen_train(ctx, model, lang):
     from xlt.translation.generator import train as run
     paths = _paths(ctx)
     info = run(model, lang, gen_config(_params(ctx), model, lang), paths.pretrained(model),
-               paths.translation_data(lang), paths.mt_model(model, lang), paths.mt_train_loss(model, lang))
+               paths.translation_data(lang), paths.mt_model(model, lang), paths.mt_train_log(model, lang))
     click.echo(f"{model}/translation/{lang}: {info['steps']} steps on {info['train_examples']} pairs in "
                f"{info['train_seconds']}s; dev loss {info['dev']['loss']:.3f}")
 
@@ -366,7 +385,8 @@ def mt_evaluate(ctx, model, lang):
     paths = _paths(ctx)
     result = run(model, lang, _decode_for(p, model), paths.mt_model(model, lang), paths.translation_data(lang),
                  dict(p["translation"]["data"][lang]["test"]), paths.mt_metrics(model, lang),
-                 paths.mt_predictions(model, lang), paths.mt_samples(model, lang), seed=int(p["data"]["seed"]))
+                 paths.mt_predictions(model, lang), paths.mt_samples(model, lang), paths.mt_train_log(model, lang),
+                 seed=int(p["data"]["seed"]))
     click.echo(f"{model}/translation/{lang}: " + ", ".join(
         f"{name} BLEU {s['bleu']:.1f} chrF++ {s['chrf']:.1f}" for name, s in result["test_sets"].items()))
 

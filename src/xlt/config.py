@@ -311,6 +311,7 @@ T = TypeVar("T")
 # Types of fields whose annotation would otherwise hold a string literal (linters read those as names).
 Names = ListOf(Str, "names")
 Split = OneOf("official", "paper")
+TRIM_CORPORA = ("train", "dev", "test", "parallel")
 Neutral = OneOf("drop", "threshold")
 Seeds = ListOf(Int(lo=0, strings=False), "integers >= 0 (unquoted)")
 Init = OneOf("pretrained", "random")
@@ -484,6 +485,10 @@ class Clean(Section):
 class Encoder(Section):
     source: Str
     trim_vocab: StrictBool = False        # read as a truth value by xlt.encoders: unquoted
+    # What the trimmed vocabulary is built from (xlt pretrained): task splits (never `test` by
+    # default: new text should segment as test text does) and `parallel`, both sides of the
+    # translation training pairs, a general corpus per language.
+    trim_corpus: ListOf(OneOf(*TRIM_CORPORA), _one_of(TRIM_CORPORA)) = ["train", "dev"]
     architecture: dict[Name, Any] | None = None   # transformers BertConfig keyword arguments
 
     @model_validator(mode="after")

@@ -46,7 +46,9 @@ def gold_of(task_name: str, records: list[dict]) -> list:
 
 
 def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_dir: Path,
-             metrics_path: Path, confusion_path: Path | None = None) -> dict:
+             metrics_path: Path, log_dir: Path, confusion_path: Path | None = None) -> dict:
+    """Test-set scores into metrics_path; the run's facts beside them (training seconds from the
+    training run's DVCLive log, log_dir/metrics.json: they are not in the model directory)."""
     task = tasks.get(task_name)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if not (model_dir / "config.json").exists():
@@ -65,7 +67,7 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
         io.write_json(confusion_path, task.confusion_rows(gold, pred), indent=None)
     # Dev scores of the kept epoch, as measured during training (model selection).
     result["dev"] = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
-    facts = {"train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+    facts = {"train": {"examples": info["train_examples"], "seconds": io.read_json(Layout.log_summary(log_dir))["train_seconds"],
                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]},
              "evaluate": {"examples": len(records), "seconds": round(time.time() - start, 1)}}
     io.write_json(Layout.run_facts(metrics_path), facts)

@@ -11,7 +11,8 @@ agree), so a stage finds what the stage before it wrote.
   metrics/<model>/<task>/<lang>.run.json            beside them, the run's facts (training examples, seconds,
                                                     checkpoint, decoding): kept out of the scores so that
                                                     `dvc metrics diff` shows only what was measured
-  plots/train_loss/<model>/<task>/<lang>.csv        training loss against steps
+  dvclive/<model>/<task>/<lang>/                    the training run's DVCLive log: plots/metrics/ (loss and
+                                                    dev scores against steps), metrics.json (its summary, seconds)
   plots/confusion/<model>/<task>/<lang>.json        test-set confusion rows
   checkpoints/<model>/<task>/<lang>/                a run's checkpoints: not a DVC output, so that they
                                                     outlive an interrupted stage (xlt.training)
@@ -56,14 +57,25 @@ class Layout:
     def model(self, model: str, task: str, lang: str) -> Path:
         return self.root / "models" / model / task / lang
 
-    def train_loss(self, model: str, task: str, lang: str) -> Path:
-        return self.root / "plots/train_loss" / model / task / f"{lang}.csv"
+    def train_log(self, model: str, task: str, lang: str) -> Path:
+        return self.root / "dvclive" / model / task / lang
 
     def checkpoints(self, model: str, task: str, lang: str) -> Path:
         return self.root / "checkpoints" / model / task / lang
 
     def metrics(self, model: str, task: str, lang: str) -> Path:
         return self.root / "metrics" / model / task / f"{lang}.json"
+
+    @staticmethod
+    def log_summary(log_dir: Path) -> Path:
+        """A DVCLive run log's summary (last logged values; training seconds)."""
+        return log_dir / "metrics.json"
+
+    @staticmethod
+    def log_files(log_dir: Path) -> list[Path]:
+        """What a DVCLive run log holds: its summary, the TrainingArguments (params.yaml), and
+        plots/metrics/, a .tsv per logged value against steps."""
+        return [log_dir / "metrics.json", log_dir / "params.yaml", log_dir / "plots/metrics"]
 
     @staticmethod
     def run_facts(metrics: Path) -> Path:
@@ -77,14 +89,15 @@ class Layout:
         return self.root / "models" / BASELINE / task / f"{lang}.joblib"
 
     # ------------------------------------------------------------ translation (English -> lang)
-    def translation_data(self, lang: str) -> Path:
-        return self.root / "data/translation" / lang
+    def translation_data(self, lang: str | None = None) -> Path:
+        """data/translation/<lang>/; without lang the folder of them all."""
+        return _below(self.root / "data/translation", lang)
 
     def mt_model(self, model: str, lang: str) -> Path:
         return self.model(model, TRANSLATION, lang)
 
-    def mt_train_loss(self, model: str, lang: str) -> Path:
-        return self.train_loss(model, TRANSLATION, lang)
+    def mt_train_log(self, model: str, lang: str) -> Path:
+        return self.train_log(model, TRANSLATION, lang)
 
     def mt_checkpoints(self, model: str, lang: str) -> Path:
         return self.checkpoints(model, TRANSLATION, lang)
@@ -109,8 +122,8 @@ class Layout:
     def source_model(self, task: str, seed) -> Path:
         return self.root / "models/transfer" / task / f"source-seed{seed}"
 
-    def source_train_loss(self, task: str, seed) -> Path:
-        return self.root / "plots/transfer/train_loss" / task / f"seed{seed}.csv"
+    def source_train_log(self, task: str, seed) -> Path:
+        return self.root / "dvclive/transfer" / task / f"seed{seed}"
 
     def source_checkpoints(self, encoder: str, task: str, seed) -> Path:
         return self.root / "checkpoints/transfer" / f"seed{seed}" / encoder / task / SOURCE
@@ -131,8 +144,8 @@ class Layout:
     def multilingual_model(self, task: str) -> Path:
         return self.root / "models/transfer/multilingual" / task
 
-    def multilingual_train_loss(self, task: str) -> Path:
-        return self.root / "plots/transfer/train_loss/multilingual" / f"{task}.csv"
+    def multilingual_train_log(self, task: str) -> Path:
+        return self.root / "dvclive/transfer/multilingual" / task
 
     def multilingual_checkpoints(self, encoder: str, task: str) -> Path:
         return self.root / "checkpoints/transfer/multilingual" / encoder / task / MIXED

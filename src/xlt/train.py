@@ -1,7 +1,7 @@
 """Fine-tune one encoder for one task and language with the Hugging Face Trainer.
 
 models/pretrained/<model>/ + data/prepared/<task>/<lang>/  ->  models/<model>/<task>/<lang>/
-(model, tokenizer, train_info.json) and plots/train_loss/<model>/<task>/<lang>.csv.
+(model, tokenizer, train_info.json) and its DVCLive run log dvclive/<model>/<task>/<lang>/.
 
 Speed on a CPU comes from: a trimmed vocabulary (see encoders/trim.py), dynamic padding,
 length-grouped batches, capped training sets (max_train_samples) and keeping the best
@@ -22,7 +22,7 @@ from xlt.params import TrainConfig
 
 
 def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrained_dir: Path,
-          data_dir: Path, out_dir: Path, loss_csv: Path, checkpoint_dir: Path) -> dict:
+          data_dir: Path, out_dir: Path, log_dir: Path, checkpoint_dir: Path) -> dict:
     task = tasks.get(task_name)
     world_size = training.setup(cfg.seed)
     train_records, dev_records = training.train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
@@ -56,12 +56,12 @@ def train(model_name: str, task_name: str, lang: str, cfg: TrainConfig, pretrain
         args, lambda: Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                               data_collator=task.collator(tokenizer), processing_class=tokenizer,
                               compute_metrics=lambda p: task.dev_metrics(p, id2label)),
-        f"training {model_name}/{task_name}/{lang} on {len(train_records)} examples", fingerprint)
+        f"training {model_name}/{task_name}/{lang} on {len(train_records)} examples", fingerprint, log_dir)
     info = run.info({"model": model_name, "task": task_name, "lang": lang, "config": dataclasses.asdict(cfg),
                      "labels": labels}, len(train_records), len(dev_records), processes=args.world_size,
                     best_checkpoint=Path(run.trainer.state.best_model_checkpoint or "").name,
                     dev=run.best_dev(task.headline))
-    training.finish(run, out_dir, info, loss_csv, lambda tmp: training.save_sharing(
+    training.finish(run, out_dir, info, lambda tmp: training.save_sharing(
         run.trainer.model, tokenizer, tmp, out_dir, pretrained_dir, cfg.save_dtype))
     return info
 

@@ -10,12 +10,16 @@ is theirs: data, model, collator, dev metrics and the TrainingArguments that dif
               their best checkpoint on dev and resume from checkpoints/ (classifiers, encoder-decoders)
   fit         the checkpoint folder (reused only from the same fingerprint: settings and input
               content), training, the time it took
-  finish      the main process writes the model and its train_info.json atomically, then the
-              loss curve, and deletes the checkpoints
+  finish      the main process writes the model and its train_info.json atomically, closes the
+              run log, and deletes the checkpoints
+
+The run log is DVCLive's (transformers' DVCLiveCallback): <log dir>/plots/metrics/*.tsv (eval/*.tsv: dev)
+against steps (`dvc plots show`), and <log dir>/metrics.json, its summary, to which finish adds
+train_seconds. Seconds are kept out of train_info.json, so that a model directory is the same
+bytes whenever the same run is repeated (DVC hashes, and so dvc.lock, do not change).
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -31,6 +35,7 @@ from pathlib import Path
 
 import torch
 from transformers import Trainer, set_seed
+from transformers.integrations import DVCLiveCallback
 from transformers.trainer_utils import TrainOutput
 
 from xlt import io, modelstore
@@ -160,6 +165,7 @@ class Fit:
     result: TrainOutput
     seconds: float
     checkpoints: Path | None
+    live: object | None = None    # the dvclive.Live of the run log (main process, when one was asked for)
 
     def best_dev(self, metric: str) -> dict:
         """The dev scores of the evaluation with the highest `metric` (the checkpoint that was
@@ -180,10 +186,12 @@ class Fit:
         return info
 
 
-def fit(args, build: Callable[[], Trainer], describe: str, fingerprint: str | None = None) -> Fit:
+def fit(args, build: Callable[[], Trainer], describe: str, fingerprint: str | None = None,
+        log_dir: Path | None = None) -> Fit:
     """Train the Trainer that build() makes. With a fingerprint, args.output_dir is the checkpoint
     folder: kept and resumed from when it holds checkpoints of the same fingerprint, emptied
-    otherwise, before build() is called. Every process returns once all have finished."""
+    otherwise, before build() is called. With log_dir, the main process logs the run there with
+    DVCLive (a resumed run continues its log). Every process returns once all have finished."""
     checkpoints, resumable = None, False
     if fingerprint is not None:
         checkpoints = Path(args.output_dir)
@@ -191,25 +199,59 @@ def fit(args, build: Callable[[], Trainer], describe: str, fingerprint: str | No
             resumable = _prepare_checkpoints(checkpoints, fingerprint, main=args.process_index == 0)
         describe += " (resuming)" if resumable else " (from scratch)"
     trainer = build()
+    live = None
+    if log_dir is not None and args.process_index == 0:
+        live = open_log(log_dir, resume=resumable)
+        trainer.add_callback(StepLog(live=live))
     log.info("%s", describe)
     start = time.time()
     result = trainer.train(resume_from_checkpoint=True if resumable else None)
     # Every process has loaded the best checkpoint before the main one deletes the checkpoints.
     trainer.accelerator.wait_for_everyone()
-    return Fit(trainer, result, time.time() - start, checkpoints)
+    return Fit(trainer, result, time.time() - start, checkpoints, live)
 
 
-def finish(run: Fit, out_dir: Path, info: dict, loss_csv: Path, save: Callable[[Path], dict | None]) -> bool:
+class StepLog(DVCLiveCallback):
+    """transformers' DVCLiveCallback with the Trainer's optimizer step as the step of each logged
+    value (the callback itself counts its calls: train and eval logs each advance it, and a
+    resumed run would restart at 0), and curves only: the speed figures (*_runtime,
+    *_per_second, total_flos) change from one repetition to the next, and the closing summary's
+    mean `train_loss` would land as a last point on the loss curve (train_info.json has it)."""
+
+    def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+        logs = {k: v for k, v in (logs or {}).items()
+                if not (k.endswith(("_runtime", "_per_second")) or k in ("total_flos", "train_loss"))}
+        if set(logs) <= {"epoch"}:
+            return
+        if self.live is not None:
+            self.live.step = state.global_step
+        super().on_log(args, state, control, model=model, logs=logs, **kwargs)
+
+
+def open_log(log_dir: Path, resume: bool = False):
+    """A dvclive.Live writing into log_dir only: no dvc.yaml of its own (the stage declares its
+    log in the project's dvc.yaml), no experiment saved, no report."""
+    from dvclive import Live
+    return Live(dir=str(log_dir), resume=resume, dvcyaml=None, save_dvc_exp=False, report=None)
+
+
+# Entries of Fit.info() that differ from one repetition of a run to the next: in the run log.
+RUN_FACTS = ("train_seconds",)
+
+
+def finish(run: Fit, out_dir: Path, info: dict, save: Callable[[Path], dict | None]) -> bool:
     """In the main process (one process writes the one model): save(tmp) writes the model into a
     temporary folder and returns more train_info.json entries; with train_info.json written
-    (info, updated in place) the folder becomes out_dir. Then the loss curve, and the checkpoints
-    go. Returns whether this process wrote."""
+    (info, updated in place, less RUN_FACTS) the folder becomes out_dir. Then RUN_FACTS go into
+    the run log's summary, and the checkpoints go. Returns whether this process wrote."""
     if not run.trainer.is_world_process_zero():
         return False
     with io.atomic_path(out_dir) as tmp:
         info.update(save(tmp) or {})
-        io.write_json(tmp / "train_info.json", info)
-    write_loss_curve(run.trainer.state.log_history, loss_csv)
+        io.write_json(tmp / "train_info.json", {k: v for k, v in info.items() if k not in RUN_FACTS})
+    if run.live is not None:
+        run.live.summary.update({k: info[k] for k in RUN_FACTS if k in info})
+        run.live.make_summary()      # log_dir/metrics.json (xlt.layout.Layout.log_summary)
     if run.checkpoints is not None:
         shutil.rmtree(run.checkpoints, ignore_errors=True)
     return True
@@ -220,14 +262,3 @@ def save_sharing(model, tokenizer, tmp: Path, out_dir: Path, pretrained_dir: Pat
     returns the train_info.json entry that says how the weights are stored."""
     stored = modelstore.save(model, tokenizer, tmp, pretrained_dir, dtype, final_dir=out_dir)
     return {"storage": {"dtype": stored["dtype"], "shared": sorted(stored["shared"])}}
-
-
-def write_loss_curve(history: list[dict], path: Path) -> None:
-    """Training loss per logging step (dev scores are in train_info.json)."""
-    rows = [{"step": h["step"], "epoch": round(h.get("epoch", 0), 3), "loss": h["loss"]}
-            for h in history if "loss" in h]
-    with io.atomic_path(path) as tmp:
-        with tmp.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=["step", "epoch", "loss"])
-            w.writeheader()
-            w.writerows(rows)

@@ -61,7 +61,7 @@ def multilingual(p: dict, task: str, root: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         counts = mix(root, task, langs, m["caps"][task], m["dev_cap"], seed, Path(tmp))
         info = train(t["encoder"], task, MIXED, cfg, paths.pretrained(t["encoder"]), Path(tmp),
-                     paths.multilingual_model(task), paths.multilingual_train_loss(task),
+                     paths.multilingual_model(task), paths.multilingual_train_log(task),
                      checkpoint_dir=paths.multilingual_checkpoints(t["encoder"], task))
     space = space_from_params(task, t["labels"])
     model, tokenizer = finetune.load(task, paths.multilingual_model(task), None)

@@ -75,7 +75,7 @@ def train_source(p: dict, task: str, seed: int, root: Path) -> dict:
     paths = Layout(root)
     return train(encoder, task, SOURCE, source_config(p, task, seed), paths.pretrained(encoder),
                  paths.transfer_data(task, SOURCE), paths.source_model(task, seed),
-                 paths.source_train_loss(task, seed), checkpoint_dir=paths.source_checkpoints(encoder, task, seed))
+                 paths.source_train_log(task, seed), checkpoint_dir=paths.source_checkpoints(encoder, task, seed))
 
 
 # --------------------------------------------------------------------------- zero-shot and in-language
@@ -125,8 +125,9 @@ def inlang(p: dict, task: str, lang: str, root: Path) -> dict:
 
 def vocabulary_check(p: dict, root: Path, task: str) -> dict:
     """<unk> pieces on every transfer test set: trimmed vocabulary vs the full one. Trimming keeps
-    every piece the prepared corpora use, so the two must agree (an increase would silently
-    penalise transfer)."""
+    every single-character piece, so text it never saw (the test sets are not in its corpus)
+    still tokenises without new <unk>: the two must agree (an increase would silently penalise
+    transfer)."""
     paths = Layout(root)
     enc = p["encoders"][p["transfer"]["encoder"]]
     if not enc.get("trim_vocab"):

@@ -41,7 +41,9 @@ def translator(model_dir: Path, lang: str, decode):
 
 def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path,
              test_sets: dict[str, int | None],
-             metrics_path: Path, predictions_dir: Path, samples_path: Path, seed: int = 42) -> dict:
+             metrics_path: Path, predictions_dir: Path, samples_path: Path, log_dir: Path, seed: int = 42) -> dict:
+    """Translate the test sets and score them; the run's facts beside (training seconds from the
+    training run's DVCLive log, log_dir/metrics.json)."""
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if not (model_dir / "config.json").exists():
         raise FileNotFoundError(f"{model_dir}: no trained model; run `dvc repro mt-train@{model_name}-{lang}`")
@@ -77,7 +79,7 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
               "in_script": headline["in_script"], "test_set": first,
               "signature": headline["signature"], **result,
               "dev": {**dev, **{f"train_{k}": v for k, v in info["dev"].items() if k in ("loss", "epoch", "chrf")}}}
-    facts = {"train": {"examples": info["train_examples"], "seconds": info["train_seconds"],
+    facts = {"train": {"examples": info["train_examples"], "seconds": io.read_json(Layout.log_summary(log_dir))["train_seconds"],
                        "steps": info.get("steps"),
                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
                        "init": init},

@@ -241,7 +241,7 @@ def _loss(model, inputs) -> torch.Tensor:
 
 # --------------------------------------------------------------------------- train
 def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: Path, out_dir: Path,
-          loss_csv: Path) -> dict:
+          log_dir: Path) -> dict:
     """Fine-tune on data_dir's pairs: the dev loss every eval_steps, no checkpoints (the last step's
     model is kept; a run is redone if interrupted)."""
     from datasets import Dataset
@@ -274,7 +274,7 @@ def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: 
         run = training.fit(args, lambda: _Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                                                   data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)),
                            f"fine-tuning {name} for en-{lang} on {len(train_records)} pairs, {len(keep)} output "
-                           f"pieces of {model.lm_head.vocab_size}")
+                           f"pieces of {model.lm_head.vocab_size}", log_dir=log_dir)
         final = run.trainer.evaluate()
     history = run.trainer.state.log_history
     info = run.info({"model": name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
@@ -292,7 +292,7 @@ def train(name: str, lang: str, cfg: GenConfig, pretrained_dir: Path, data_dir: 
             if (Path(pretrained_dir) / extra).exists():
                 shutil.copy2(Path(pretrained_dir) / extra, d / extra)
         return storage
-    training.finish(run, out_dir, info, loss_csv, save)
+    training.finish(run, out_dir, info, save)
     return info
 
 

@@ -2,7 +2,7 @@
 
 encoders.<encoder> + data/translation/<lang>/  ->  models/<model>/translation/<lang>/
 (model, tokenizer, generation_config.json, train_info.json),
-plots/train_loss/<model>/translation/<lang>.csv and plots/mt_dev_chrf/<model>/<lang>.csv.
+its DVCLive run log dvclive/<model>/translation/<lang>/ and plots/mt_dev_chrf/<model>/<lang>.csv.
 
 The encoder is materialised afresh with its vocabulary trimmed to the pieces of this
 pair's training and dev text (+ every single character), so the decoder's softmax covers
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 
 def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_dir: Path, out_dir: Path,
-          loss_csv: Path, chrf_csv: Path, checkpoint_dir: Path) -> dict:
+          log_dir: Path, chrf_csv: Path, checkpoint_dir: Path) -> dict:
     world_size = training.setup(cfg.seed)
     train_records, dev_records = training.train_dev(data_dir, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
 
@@ -93,7 +93,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
                                       data_collator=DataCollatorForSeq2Seq(tokenizer, model=model),
                                       processing_class=tokenizer, compute_metrics=dev_scores),
         f"training {model_name}/translation/en-{lang} ({cfg.init} init, {stages}) on {len(train_records)} pairs",
-        fingerprint)
+        fingerprint, log_dir)
     state = run.trainer.state
     info = run.info({"model": model_name, "task": "translation", "lang": lang, "config": dataclasses.asdict(cfg),
                      "pretrained": pretrained}, len(train_records), len(dev_records), processes=args.world_size,
@@ -104,7 +104,7 @@ def train(model_name: str, lang: str, cfg: MTConfig, encoder_spec: dict, data_di
     def save(tmp: Path) -> None:
         run.trainer.save_model(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-    if training.finish(run, out_dir, info, loss_csv, save):
+    if training.finish(run, out_dir, info, save):
         _write_dev_curve(state.log_history, cfg, args.world_size, state.max_steps, chrf_csv)
     return info
 
