@@ -102,3 +102,23 @@ def test_missing_pretrained_encoder_names_the_dvc_target(tmp_path):
                                       "--model", "me5-small", "--task", "ner", "--lang", "te"])
     assert result.exit_code != 0
     assert "dvc repro pretrained@me5-small" in str(result.exception)
+
+
+def test_pretrained_asks_for_the_parallel_pairs_its_corpus_names(tmp_path):
+    """trim_corpus: [..., parallel] without data/translation/<lang>/train.jsonl: a clear error
+    before any conversion, naming the file and the stage that writes it."""
+    _write_fixture_data(tmp_path)
+    yaml = YAML()
+    p = yaml.load((REPO / "params.yaml").read_text())
+    p["run"].update(models=["tiny-random"], tasks=["sentiment", "ner"], langs=["te"])
+    p["transfer"]["tasks"] = []
+    p["run"]["translation"].update(models=["tiny-random"], langs=["te"], generators=[])
+    p["encoders"]["tiny-random"]["trim_corpus"] = ["train", "dev", "parallel"]
+    with (tmp_path / "params.yaml").open("w") as f:
+        yaml.dump(p, f)
+    result = CliRunner().invoke(cli, ["--root", str(tmp_path), "--params", str(tmp_path / "params.yaml"),
+                                      "pretrained", "--model", "tiny-random"])
+    assert result.exit_code == 2, result.output
+    assert "data/translation/te/train.jsonl: not found" in result.output
+    assert "dvc repro mt-prepare@te" in result.output
+    assert not (tmp_path / "models").exists()

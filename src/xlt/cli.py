@@ -85,11 +85,17 @@ def pretrained(ctx, model):
         raise click.UsageError(f"params.yaml: no section encoders.{model} (known: {', '.join(p['encoders'])})")
 
     spec = p["encoders"][model]
-    corpora = list(spec.get("trim_corpus") or ("train", "dev"))
+    corpora = list(spec.get("trim_corpus") or ("train", "dev"))    # xlt.config.Encoder's default
     mt_langs = list(p["run"]["translation"]["langs"])
-    if spec.get("trim_vocab") and "parallel" in corpora and not mt_langs:
-        raise click.UsageError(f"params.yaml: encoders.{model}.trim_corpus lists 'parallel' but "
-                               f"run.translation.langs is empty (no parallel data is prepared)")
+    if spec.get("trim_vocab") and "parallel" in corpora:
+        # checked before the (minutes-long) conversion, not when the trimming reaches them
+        if not mt_langs:
+            raise click.UsageError(f"params.yaml: encoders.{model}.trim_corpus lists 'parallel' but "
+                                   f"run.translation.langs is empty (no parallel data is prepared)")
+        for lang in mt_langs:
+            if not (paths.translation_data(lang) / "train.jsonl").exists():
+                raise click.UsageError(f"{paths.translation_data(lang) / 'train.jsonl'}: not found; encoders.{model}"
+                                       f".trim_corpus lists 'parallel': run `dvc repro mt-prepare@{lang}` first")
 
     def corpus():
         """The text the trimmed vocabulary must segment losslessly (encoders.<model>.trim_corpus)."""
@@ -104,11 +110,7 @@ def pretrained(ctx, model):
                             yield from r["tokens"]   # NER tokenises word by word
         if "parallel" in corpora:
             for lang in mt_langs:
-                pairs = paths.translation_data(lang) / "train.jsonl"
-                if not pairs.exists():
-                    raise click.UsageError(f"{pairs}: not found; encoders.{model}.trim_corpus lists 'parallel': "
-                                           f"run `dvc repro mt-prepare@{lang}` first")
-                for r in io.read_jsonl(pairs):
+                for r in io.read_jsonl(paths.translation_data(lang) / "train.jsonl"):
                     yield r["en"]
                     yield r["tgt"]
     info = materialise(model, spec, paths.pretrained(model), corpus())
