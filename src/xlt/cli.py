@@ -87,15 +87,16 @@ def pretrained(ctx, model):
     spec = p["encoders"][model]
     corpora = list(spec.get("trim_corpus") or ("train", "dev"))    # xlt.config.Encoder's default
     mt_langs = list(p["run"]["translation"]["langs"])
+    pairs = {lang: paths.translation_data(lang) / "train.jsonl" for lang in mt_langs} if "parallel" in corpora else {}
     if spec.get("trim_vocab") and "parallel" in corpora:
         # checked before the (minutes-long) conversion, not when the trimming reaches them
         if not mt_langs:
             raise click.UsageError(f"params.yaml: encoders.{model}.trim_corpus lists 'parallel' but "
                                    f"run.translation.langs is empty (no parallel data is prepared)")
-        for lang in mt_langs:
-            if not (paths.translation_data(lang) / "train.jsonl").exists():
-                raise click.UsageError(f"{paths.translation_data(lang) / 'train.jsonl'}: not found; encoders.{model}"
-                                       f".trim_corpus lists 'parallel': run `dvc repro mt-prepare@{lang}` first")
+        for lang, path in pairs.items():
+            if not path.exists():
+                raise click.UsageError(f"{path}: not found; encoders.{model}.trim_corpus lists 'parallel': "
+                                       f"run `dvc repro mt-prepare@{lang}` first")
 
     def corpus():
         """The text the trimmed vocabulary must segment losslessly (encoders.<model>.trim_corpus)."""
@@ -108,11 +109,10 @@ def pretrained(ctx, model):
                         yield r["text"] if "text" in r else " ".join(r["tokens"])
                         if "tokens" in r:
                             yield from r["tokens"]   # NER tokenises word by word
-        if "parallel" in corpora:
-            for lang in mt_langs:
-                for r in io.read_jsonl(paths.translation_data(lang) / "train.jsonl"):
-                    yield r["en"]
-                    yield r["tgt"]
+        for path in pairs.values():
+            for r in io.read_jsonl(path):
+                yield r["en"]
+                yield r["tgt"]
     info = materialise(model, spec, paths.pretrained(model), corpus())
     click.echo(f"{model}: {info}")
 
