@@ -115,9 +115,8 @@ def _encoder(repo: Path, model: str) -> str:
 def test_changing_ner_preprocessing_reruns_ner_and_the_shared_vocabulary(reproduced, tmp_path):
     # (b) of issue 12: dropping short NER sentences changes the NER data and, through the shared
     # trimmed vocabulary (encoders.<model>.trim_corpus reads every task's train and dev text),
-    # the encoder every model starts from whenever the encoder directory changes: the pieces kept,
-    # or only the count of corpus texts its xlt_pretrained.json records (the sentiment models then
-    # retrain on the same vocabulary: a known cost, see docs/encoders.md).
+    # the encoder every model starts from, but only where the pieces kept change: an encoder
+    # directory that comes out byte-identical leaves the sentiment models up to date.
     repo_copy = copy_repo(reproduced[0], tmp_path / "xlt")
     before = {m: _encoder(repo_copy, m) for m in MODELS}
     _set(repo_copy, ("preprocess", "ner", "min_tokens"), 6)

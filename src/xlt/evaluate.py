@@ -67,7 +67,7 @@ def evaluate(model_name: str, task_name: str, lang: str, model_dir: Path, data_d
         io.write_json(confusion_path, task.confusion_rows(gold, pred), indent=None)
     # Dev scores of the kept epoch, as measured during training (model selection).
     result["dev"] = {k: v for k, v in info["dev"].items() if k in ("accuracy", "precision", "recall", "f1", "epoch")}
-    facts = {"train": {"examples": info["train_examples"], "seconds": io.read_json(Layout.log_summary(log_dir))["train_seconds"],
+    facts = {"train": {"examples": info["train_examples"], "seconds": Layout.train_seconds(log_dir),
                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"]},
              "evaluate": {"examples": len(records), "seconds": round(time.time() - start, 1)}}
     io.write_json(Layout.run_facts(metrics_path), facts)

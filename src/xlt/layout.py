@@ -23,6 +23,7 @@ agree), so a stage finds what the stage before it wrote.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,13 @@ class Layout:
     def log_files(log_dir: Path) -> list[Path]:
         """What a DVCLive run log holds: its summary, the TrainingArguments (params.yaml), and
         plots/metrics/, a .tsv per logged value against steps."""
-        return [log_dir / "metrics.json", log_dir / "params.yaml", log_dir / "plots/metrics"]
+        return [Layout.log_summary(log_dir), log_dir / "params.yaml", log_dir / "plots/metrics"]
+
+    @staticmethod
+    def train_seconds(log_dir: Path) -> float:
+        """The training seconds a run log's summary holds (xlt.training.RUN_FACTS): what the
+        evaluation stages report beside their scores."""
+        return json.loads(Layout.log_summary(log_dir).read_text(encoding="utf-8"))["train_seconds"]
 
     @staticmethod
     def run_facts(metrics: Path) -> Path:

@@ -53,6 +53,9 @@ def test_a_local_directory_is_trimmed_losslessly(source, tmp_path):
     rows = AutoModel.from_pretrained(source).config.vocab_size
     assert info["source"] == str(source) and info["trim"]["original_vocab"] == rows
     assert info["trim"]["texts"] == len(CORPUS) and info["trim"]["kept"] < rows     # Telugu pieces dropped
+    # the directory records the pieces kept, not the corpus size (which the caller still gets)
+    assert json.loads((out / "xlt_pretrained.json").read_text())["trim"] == \
+        {"original_vocab": rows, "kept": info["trim"]["kept"]}
     assert AutoModel.from_pretrained(out).config.vocab_size == info["trim"]["kept"]
     assert not (out.parent / "full").exists()                                      # the untrimmed copy is gone
     (ids_a, h_a), (ids_b, h_b) = hidden(source, CORPUS), hidden(out, CORPUS)

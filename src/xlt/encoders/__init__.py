@@ -82,8 +82,14 @@ def materialise(name: str, spec: dict, out_dir: Path, corpus: Iterable[str] = ()
         info = {"name": name, "source": source}
         if spec.get("trim_vocab"):
             from xlt.encoders.trim import trim_vocabulary
-            info["trim"] = trim_vocabulary(full, corpus, tmp)
+            stats = trim_vocabulary(full, corpus, tmp)
             shutil.rmtree(full)
+            # The directory records the pieces kept, not how many texts chose them: a corpus change
+            # that keeps the same vocabulary (new NER preprocessing, say) then leaves the encoder,
+            # and every fine-tuning that starts from it, up to date.
+            info["trim"] = {k: v for k, v in stats.items() if k != "texts"}
         io.write_json(tmp / "xlt_pretrained.json", info)
+    if spec.get("trim_vocab"):
+        info["trim"] = stats
     log.info("materialised %s: %s", name, info)
     return info

@@ -79,7 +79,7 @@ def evaluate(model_name: str, lang: str, decode, model_dir: Path, data_dir: Path
               "in_script": headline["in_script"], "test_set": first,
               "signature": headline["signature"], **result,
               "dev": {**dev, **{f"train_{k}": v for k, v in info["dev"].items() if k in ("loss", "epoch", "chrf")}}}
-    facts = {"train": {"examples": info["train_examples"], "seconds": io.read_json(Layout.log_summary(log_dir))["train_seconds"],
+    facts = {"train": {"examples": info["train_examples"], "seconds": Layout.train_seconds(log_dir),
                        "steps": info.get("steps"),
                        "best_checkpoint": info["best_checkpoint"], "parameters": info["parameters"],
                        "init": init},
