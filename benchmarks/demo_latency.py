@@ -5,6 +5,7 @@ Hindi and Telugu (no speech), as `xlt analyze` / POST /api/analyze run it.
         [--mt-model NAME] [-n 50] [--threads N] [--sentences FILE | --flores-dev]
         [--num-beams N] [--translation-dtype float32|bfloat16] [--parallel | --sequential]
         [--max-new-tokens-ratio R | --no-ratio] [--autocast | --no-autocast]
+        [--translation-runtime auto|torch|llama.cpp] [--gguf-weights q8_0|f16|f32]
 
 Loads the models once (as `xlt serve` does), analyses 2 warm-up sentences, then N sentences one
 at a time, and prints the median and 95th percentile of the whole (wall time) and of each part.
@@ -33,7 +34,7 @@ from xlt import io
 from xlt import params as params_mod
 from xlt.demo.analyzer import Analyzer, default_models
 from xlt.speed import cpu_model
-from xlt.demo.config import DTYPES, demo_config
+from xlt.demo.config import DTYPES, GGUF_WEIGHTS, RUNTIMES, demo_config
 
 SENTENCES = [
     "The phone is light, fast and the battery easily lasts two days.",
@@ -85,6 +86,10 @@ def main():
     ap.add_argument("--no-ratio", action="store_true", help="no budget relative to the source length")
     ap.add_argument("--autocast", dest="autocast", action="store_true", default=None, help="bfloat16 autocast")
     ap.add_argument("--no-autocast", dest="autocast", action="store_false")
+    ap.add_argument("--translation-runtime", choices=RUNTIMES,
+                    help="torch (default, as params.yaml's demo section), llama.cpp: a generator exported to "
+                         "GGUF (xlt.demo.llamacpp), or auto (`xlt serve`'s default: llama.cpp for a generator)")
+    ap.add_argument("--gguf-weights", choices=GGUF_WEIGHTS, help="the GGUF matrices under llama.cpp (default q8_0)")
     a = ap.parse_args()
     hf_logging.disable_progress_bar()
     if a.threads:
@@ -97,7 +102,8 @@ def main():
     generate = dataclasses.replace(cfg.generate, **({} if a.autocast is None else {"bf16": a.autocast}))
     cfg = dataclasses.replace(cfg, decode=decode, generate=generate, **{k: v for k, v in (
         ("translation_dtype", a.translation_dtype), ("parallel_translation", a.parallel),
-        ("max_new_tokens_ratio", a.max_new_tokens_ratio)) if v is not None})
+        ("max_new_tokens_ratio", a.max_new_tokens_ratio), ("translation_runtime", a.translation_runtime),
+        ("gguf_weights", a.gguf_weights)) if v is not None})
     if a.no_ratio:
         cfg = dataclasses.replace(cfg, max_new_tokens_ratio=None)
     start = time.perf_counter()
@@ -127,8 +133,8 @@ def main():
         g = cfg.generate
         print(f"translation: greedy, at most {g.max_new_tokens} new tokens"
               + (f" and {cfg.max_new_tokens_ratio:g} x source pieces + 8" if cfg.max_new_tokens_ratio else "")
-              + f", no_repeat_ngram {g.no_repeat_ngram_size}, weights {cfg.translation_dtype}, bf16 autocast "
-              + f"{'on' if g.bf16 else 'off'}, "
+              + f", no_repeat_ngram {g.no_repeat_ngram_size}, runtime {analyzer.runtime}"
+              + ("" if analyzer.fast else f", bf16 autocast {'on' if g.bf16 else 'off'}") + ", "
               + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
     else:
         print(f"translation: beams {decode.num_beams}, at most {decode.max_new_tokens} new tokens"

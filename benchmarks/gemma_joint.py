@@ -91,7 +91,7 @@ def main():
                                       "per_language": round(scores(own_hyps, refs, lang)["chrf"], 2)}
         print(json.dumps(result), flush=True)
 
-    # The demo's decoding (Analyzer._translate): int8 weights (so no autocast), the budget relative to
+    # The demo's decoding (demo.analyzer.Translators): int8 weights (so no autocast), the budget relative to
     # the source; generator.translate with one sentence per batch, or both languages in one batch.
     demo = dataclasses.replace(demo_config(p), translation_dtype="int8")
     model = cast_translation(joint, demo.translation_dtype)

@@ -14,9 +14,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-def build_tiny_gemma(out, texts: list[str], vocab_size: int = 600, max_positions: int = 256) -> None:
+def build_tiny_gemma(out, texts: list[str], vocab_size: int = 600, max_positions: int = 256, **config) -> None:
     """A tiny Gemma 3 (2 layers, random weights) with a byte-fallback BPE trained on `texts`, saved
-    as a plain Hugging Face directory: the `source` of a local generator (translation.generators)."""
+    as a plain Hugging Face directory: the `source` of a local generator (translation.generators).
+    `config`: more Gemma3TextConfig settings."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import AutoModelForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
@@ -30,7 +31,8 @@ def build_tiny_gemma(out, texts: list[str], vocab_size: int = 600, max_positions
     config = Gemma3TextConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                               num_attention_heads=2, num_key_value_heads=1, head_dim=16,
                               max_position_embeddings=max_positions, pad_token_id=fast.pad_token_id,
-                              bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, sliding_window=32)
+                              bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, sliding_window=32,
+                              **config)
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(config).save_pretrained(out)
     fast.save_pretrained(out)

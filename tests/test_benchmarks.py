@@ -52,3 +52,13 @@ def test_gold_audit_tags_whole_untagged_phrases_only():
     assert gold[0] == ["O"] * 5            # the official gold is not touched
     spans = audit.spurious(records, gold, fixed)
     assert [(s["sentence"], s["type"], s["span"]) for s in spans] == [(0, "PER", "నరేంద్ర మోదీ"), (0, "LOC", "ఏలూరు")]
+
+
+def test_translation_runtime_variants_name_a_runtime_and_its_weights():
+    import argparse
+    bench = _load_script("translation_runtime.py")
+    assert bench.parse_variant("llama.cpp:q8_0") == ("llama.cpp", "q8_0")
+    assert bench.parse_variant("torch:int8") == ("torch", "int8")
+    for bad in ("llama.cpp:int8", "torch:q8_0", "onnx:f16", "torch"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected torch:"):
+            bench.parse_variant(bad)

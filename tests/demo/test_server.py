@@ -154,7 +154,8 @@ def test_xlt_serve_command(demo_root, tmp_path, stop):
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         line = proc.stdout.readline()          # the first line is the URL (models are loaded by then)
-        m = re.match(r"xlt demo: (http://127\.0\.0\.1:\d+/) \(models tiny-random, translation tiny-random\)", line)
+        m = re.match(r"xlt demo: (http://127\.0\.0\.1:\d+/) \(models tiny-random, translation tiny-random, torch, float32\)",
+                     line)
         assert m, line
         with urllib.request.urlopen(m.group(1) + "api/health", timeout=30) as resp:
             assert json.loads(resp.read())["status"] == "ok"

@@ -9,6 +9,14 @@
       parallel_translation: true    English -> Hindi and English -> Telugu on two threads
       max_new_tokens_ratio: 2.0     at most ratio x source pieces + 8 new tokens
 
+Not in params.yaml yet (options of `xlt analyze` / `xlt serve` / benchmarks/demo_latency.py, since
+the params model in xlt/config.py is a dependency of every stage and editing it re-records them):
+    translation_runtime: torch     or llama.cpp: a fine-tuned generator exported to GGUF and run by
+                                   llama.cpp (xlt.demo.llamacpp; the `fast` extra); auto (the
+                                   commands' default): llama.cpp for a generator with
+                                   translation_dtype float32, else torch
+    gguf_weights: q8_0             the exported matrices' type under llama.cpp (q8_0, f16, f32)
+
 Why the demo decodes differently from `mt-evaluate`: evaluation translates batches of 32, where
 matrix products dominate and bfloat16 autocast pays; the demo translates one sentence, where
 autocast's per-step re-casting of every weight costs more than the products it speeds up
@@ -22,10 +30,12 @@ from dataclasses import dataclass
 
 from xlt import config
 from xlt.config import resolve_bf16
+from xlt.demo.llamacpp import WEIGHT_TYPES as GGUF_WEIGHTS
 from xlt.translation.config import DecodeConfig, _decode, _generate
 from xlt.translation.generator import GenDecode
 
 DTYPES = config.DEMO_DTYPES
+RUNTIMES = ("auto", "torch", "llama.cpp")
 
 
 @dataclass(frozen=True)
@@ -36,8 +46,14 @@ class DemoConfig:
     translation_dtype: str = "float32"
     parallel_translation: bool = False
     max_new_tokens_ratio: float | None = None
+    translation_runtime: str = "torch"
+    gguf_weights: str = "q8_0"
 
     def __post_init__(self):
+        if self.translation_runtime not in RUNTIMES:
+            raise ValueError(f"translation runtime {self.translation_runtime!r}: expected one of {', '.join(RUNTIMES)}")
+        if self.gguf_weights not in GGUF_WEIGHTS:
+            raise ValueError(f"GGUF weights {self.gguf_weights!r}: expected one of {', '.join(GGUF_WEIGHTS)}")
         if self.translation_dtype != "float32":
             # Weights already cast: autocast would only re-cast the other operations' activations,
             # and torch's int8 layers refuse bfloat16 input. Here, so that dataclasses.replace keeps it.
