@@ -3,10 +3,10 @@
 Why: decoding one sentence in eager PyTorch spends most of each new token dispatching thousands
 of small operations (norms, rotary embeddings, casts: docs/demo.md), and no torch setting removed
 that. llama.cpp (the `llama-cpp-python` package, the `fast` extra; compiled at install) runs the
-same network as one compiled graph per token. Selected with `--translation-runtime llama.cpp` on
-`xlt analyze` / `xlt serve` / benchmarks/demo_latency.py; the evaluated setting stays PyTorch
-(`mt-evaluate` scores the models with it), and `benchmarks/gguf_quality.py` measures what this
-path changes on FLORES-200 dev.
+same network as one compiled graph per token. `xlt analyze` / `xlt serve` use it for a generator
+by default (`--translation-runtime auto`; `llama.cpp` or `torch` to choose); the evaluated setting
+stays PyTorch (`mt-evaluate` scores the models with it), and `benchmarks/translation_runtime.py`
+measures what this path changes on FLORES-200 dev, in quality and in time.
 
     export(model_dir, path, weights)   the fine-tuned model (xlt.translation.generator) as GGUF
     Translator(model_dir, cache_dir)   exports once into cache_dir (keyed by the model's bytes),
