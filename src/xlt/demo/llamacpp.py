@@ -226,13 +226,19 @@ class Translator:
         self.stops = set(generator._stop_ids(self.tokenizer))
         cfg = AutoConfig.from_pretrained(model_dir)
         self.path = cached_export(model_dir, cache_dir, weights)
-        # The input embeddings: the full frozen matrix, shared with the pretrained directory.
+        # The input embeddings: the full frozen matrix, shared with the pretrained directory and
+        # checked against the sha256 the model recorded, as modelstore.load checks it.
         manifest = io.read_json(Path(model_dir) / modelstore.MANIFEST)
         ref = manifest["shared"].get("model.embed_tokens.weight")
         source, key = ((Path(model_dir) / ref["file"]).resolve(), ref["key"]) if ref else \
             (Path(model_dir) / modelstore.WEIGHTS, "model.embed_tokens.weight")
-        with safe_open(str(source), "np") as st:
-            self.embed = st.get_tensor(key).astype(np.float32)
+        with safe_open(str(source), "pt") as st:
+            embed = st.get_tensor(key)
+        if ref and modelstore._sha256(embed) != ref["sha256"]:
+            raise modelstore.ModelStoreError(
+                f"{model_dir}: the shared tensor model.embed_tokens.weight in {source} is not the one it was "
+                f"trained with (sha256 differs): the pretrained generator changed since; retrain (`dvc repro`)")
+        self.embed = embed.float().numpy()
         self.scale = np.float32(cfg.hidden_size ** 0.5)
 
         lc.llama_backend_init()
