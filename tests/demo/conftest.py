@@ -5,6 +5,7 @@ sentences are learnt by heart (many epochs on a few sentences), so the tests can
 entities and translations."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -18,6 +19,7 @@ from transformers import AutoTokenizer, DataCollatorForSeq2Seq
 
 from xlt import io
 from xlt.cli import cli
+from xlt.translation import generator as gen
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -205,3 +207,25 @@ def demo_server(analyzer):
     yield server
     server.shutdown()
     server.server_close()
+
+
+# The tiny generators' training settings (40 epochs on three pairs: by heart).
+GEN_CFG = gen.GenConfig(source="(set by train_tiny_generator)", sha256=None, learning_rate=3e-3, batch_size=3,
+                        epochs=40, max_train_samples=None, max_eval_samples=None, max_length=64, eval_steps=20,
+                        bf16=False, save_dtype="float16", seed=0)
+
+
+def train_tiny_generator(root: Path, tiny_gemma, name: str, data: str, **config) -> None:
+    """models/pretrained/<name> and models/<name>/translation/{hi,te} under root: conftest's tiny
+    Gemma 3 (`config`: more Gemma3TextConfig settings) fine-tuned by heart on TRANSLATION, its pairs
+    written under root/<data>/<lang>."""
+    texts = [gen.prompt(en, lang) + f" {tgt}" for lang, pairs in TRANSLATION.items() for en, tgt in pairs]
+    tiny_gemma(root / f"{name}-source", texts, **config)
+    cfg = dataclasses.replace(GEN_CFG, source=str(root / f"{name}-source"))
+    gen.materialise(name, cfg, root / f"models/pretrained/{name}")
+    for lang, pairs in TRANSLATION.items():
+        d = root / data / lang
+        io.write_jsonl(d / "train.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
+        io.write_jsonl(d / "dev.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
+        gen.train(name, lang, cfg, root / f"models/pretrained/{name}", d,
+                  root / f"models/{name}/translation/{lang}", root / f"plots/{name}-{lang}.csv")

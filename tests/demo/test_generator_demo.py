@@ -7,33 +7,19 @@ import dataclasses
 
 import pytest
 
-from xlt import io
 from xlt import params as params_mod
 from xlt.demo.analyzer import Analyzer, format_table
 from xlt.demo.config import demo_config
 from xlt.translation import generator as gen
 from xlt.translation.data import script_fraction
 
-from .conftest import EN_NEG, TRANSLATION, assert_int8_linears
-
-CFG = gen.GenConfig(source="(set below)", sha256=None, learning_rate=3e-3, batch_size=3, epochs=40,
-                    max_train_samples=None, max_eval_samples=None, max_length=64, eval_steps=20, bf16=False,
-                    save_dtype="float16", seed=0)
+from .conftest import EN_NEG, assert_int8_linears, train_tiny_generator
 
 
 @pytest.fixture(scope="module")
 def gen_analyzer(demo_root, tiny_gemma):
     root, params = demo_root
-    texts = [gen.prompt(en, lang) + f" {tgt}" for lang, pairs in TRANSLATION.items() for en, tgt in pairs]
-    tiny_gemma(root / "gen-source", texts)
-    cfg = dataclasses.replace(CFG, source=str(root / "gen-source"))
-    gen.materialise("tiny-gen", cfg, root / "models/pretrained/tiny-gen")
-    for lang, pairs in TRANSLATION.items():
-        data = root / f"data/translation/{lang}"
-        io.write_jsonl(data / "train.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
-        io.write_jsonl(data / "dev.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
-        gen.train("tiny-gen", lang, cfg, root / "models/pretrained/tiny-gen", data,
-                  root / f"models/tiny-gen/translation/{lang}", root / f"plots/gen-{lang}.csv")
+    train_tiny_generator(root, tiny_gemma, "tiny-gen", "data/translation")
     return Analyzer(root, "tiny-random", "tiny-gen", demo_config(params_mod.load(params)))
 
 

@@ -22,11 +22,8 @@ from xlt.demo.config import demo_config
 from xlt.translation import generator as gen
 from xlt.translation.data import script_fraction
 
-from .conftest import EN_NEG, TRANSLATION
+from .conftest import EN_NEG, GEN_CFG, TRANSLATION, train_tiny_generator
 
-CFG = gen.GenConfig(source="(set below)", sha256=None, learning_rate=3e-3, batch_size=3, epochs=40,
-                    max_train_samples=None, max_eval_samples=None, max_length=64, eval_steps=20, bf16=False,
-                    save_dtype="float16", seed=0)
 NAME = "tiny-gen-gguf"
 UNSEEN = "A sentence it never saw, with words like Tokyo and 1,234."
 
@@ -40,16 +37,7 @@ def tiny_gen(demo_root, tiny_gemma):
     """Both targets' tiny generators, fine-tuned by heart on the demo's pairs. query_pre_attn_scalar
     = head_dim, as in Gemma 3 270M (the default 256 is not what llama.cpp's graph computes)."""
     root, _ = demo_root
-    texts = [gen.prompt(en, lang) + f" {tgt}" for lang, pairs in TRANSLATION.items() for en, tgt in pairs]
-    tiny_gemma(root / f"{NAME}-source", texts, query_pre_attn_scalar=16)
-    cfg = dataclasses.replace(CFG, source=str(root / f"{NAME}-source"))
-    gen.materialise(NAME, cfg, root / f"models/pretrained/{NAME}")
-    for lang, pairs in TRANSLATION.items():
-        data = root / f"data/translation-{NAME}/{lang}"
-        io.write_jsonl(data / "train.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
-        io.write_jsonl(data / "dev.jsonl", [{"en": en, "tgt": t} for en, t in pairs])
-        gen.train(NAME, lang, cfg, root / f"models/pretrained/{NAME}", data,
-                  root / f"models/{NAME}/translation/{lang}", root / f"plots/{NAME}-{lang}.csv")
+    train_tiny_generator(root, tiny_gemma, NAME, f"data/translation-{NAME}", query_pre_attn_scalar=16)
     return root
 
 
@@ -112,7 +100,7 @@ def test_export_refuses_what_llama_cpp_would_compute_differently(tmp_path, tiny_
     """The default query_pre_attn_scalar (256) with head_dim 16: llama.cpp would scale queries by
     1/sqrt(16), PyTorch by 1/sqrt(256)."""
     tiny_gemma(tmp_path / "src", ["English: a\nHindi: ब"])
-    cfg = dataclasses.replace(CFG, source=str(tmp_path / "src"), epochs=1)
+    cfg = dataclasses.replace(GEN_CFG, source=str(tmp_path / "src"), epochs=1)
     gen.materialise("x", cfg, tmp_path / "pre")
     data = tmp_path / "data"
     io.write_jsonl(data / "train.jsonl", [{"en": "a", "tgt": "ब"}] * 3)
