@@ -6,6 +6,7 @@ Hindi and Telugu (no speech), as `xlt analyze` / POST /api/analyze run it.
         [--num-beams N] [--translation-dtype float32|bfloat16] [--parallel | --sequential]
         [--max-new-tokens-ratio R | --no-ratio] [--autocast | --no-autocast]
         [--translation-runtime auto|torch|llama.cpp] [--gguf-weights q8_0|f16|f32]
+    python benchmarks/demo_latency.py --url http://127.0.0.1:8000/ [-n 50] [--sentences FILE | --flores-dev]
 
 Loads the models once (as `xlt serve` does), analyses 2 warm-up sentences, then N sentences one
 at a time, and prints the median and 95th percentile of the whole (wall time) and of each part.
@@ -13,7 +14,9 @@ Sentences come from --sentences (one per line), --flores-dev (the English side o
 news-length sentences as users paste them, from data/translation/hi/dev.jsonl) or a built-in list
 of short English sentences, cycled to N. The translation model is demo.translation_model (auto:
 the best measured dev chrF++) unless --mt-model names one. The
-settings are params.yaml's `demo` section; the options override them, to compare variants. Not a
+settings are params.yaml's `demo` section; the options override them, to compare variants. With
+--url it loads nothing and times a running `xlt serve` instead: each sentence is one POST
+/api/analyze, timed from request to parsed answer (`request`), beside the server's own parts. Not a
 test: speed is measured, never asserted.
 """
 from __future__ import annotations
@@ -90,7 +93,10 @@ def main():
                     help="torch (default, as params.yaml's demo section), llama.cpp: a generator exported to "
                          "GGUF (xlt.demo.llamacpp), or auto (`xlt serve`'s default: llama.cpp for a generator)")
     ap.add_argument("--gguf-weights", choices=GGUF_WEIGHTS, help="the GGUF matrices under llama.cpp (default q8_0)")
+    ap.add_argument("--url", help="time a running `xlt serve` at this address through POST /api/analyze")
     a = ap.parse_args()
+    if a.url:
+        return time_server(a)
     hf_logging.disable_progress_bar()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -109,12 +115,7 @@ def main():
     start = time.perf_counter()
     analyzer = Analyzer(a.root, model, mt_model, cfg)
     load_s = time.perf_counter() - start
-    if a.flores_dev:
-        pool = [r["en"] for r in io.read_jsonl(a.root / "data/translation/hi/dev.jsonl")]
-    elif a.sentences:
-        pool = [line.strip() for line in a.sentences.read_text(encoding="utf-8").splitlines() if line.strip()]
-    else:
-        pool = SENTENCES
+    pool = sentences(a)
     for s in pool[:2]:
         analyzer.analyze(s)
     timings: dict[str, list[float]] = {}
@@ -143,11 +144,55 @@ def main():
               + ("in parallel on two threads" if cfg.parallel_translation else "one after the other"))
     print(f"machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} CPUs, torch "
           f"{torch.__version__} with {torch.get_num_threads()} threads; models loaded in {load_s:.1f} s")
+    print_parts(timings)
+
+
+def sentences(a) -> list[str]:
+    if a.flores_dev:
+        return [r["en"] for r in io.read_jsonl(a.root / "data/translation/hi/dev.jsonl")]
+    if a.sentences:
+        return [line.strip() for line in a.sentences.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return SENTENCES
+
+
+def print_parts(timings: dict[str, list[float]]) -> None:
     print(f"{'part':<16}{'median ms':>12}{'p95 ms':>12}")
-    for part in ("sentiment", "ner", "translation_hi", "translation_te", "total"):
+    for part in ("sentiment", "ner", "translation_hi", "translation_te", "total", "request"):
         if part in timings:
             v = timings[part]
             print(f"{part:<16}{statistics.median(v):>12.1f}{percentile(v, 95):>12.1f}")
+
+
+def time_server(a) -> None:
+    """The same sentences through a running `xlt serve`, one request at a time."""
+    import json
+    import urllib.request
+
+    def post(text: str) -> tuple[float, dict]:
+        req = urllib.request.Request(a.url.rstrip("/") + "/api/analyze", data=json.dumps({"text": text}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        start = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=600) as resp:
+            answer = json.loads(resp.read())
+        return (time.perf_counter() - start) * 1000, answer
+
+    pool = sentences(a)
+    for s in pool[:2]:
+        post(s)
+    timings: dict[str, list[float]] = {}
+    for i in range(a.n):
+        ms, r = post(pool[i % len(pool)])
+        if r["lang"] != "en":
+            raise SystemExit(f"not English (detected {r['lang']}): {r['text']!r}; the benchmark times translation too")
+        for part, v in [*r["timings_ms"].items(), ("request", ms)]:
+            timings.setdefault(part, []).append(v)
+    words = statistics.median(len(pool[i % len(pool)].split()) for i in range(a.n))
+    source = "FLORES-200 dev" if a.flores_dev else str(a.sentences) if a.sentences else "built-in"
+    print(f"demo latency through {a.url}: {a.n} English sentences ({source}, median {words:g} words), models "
+          f"{r['model']} (sentiment, NER) + {r['translation_model']} ({r['translation_family']}, "
+          f"{r['translation_runtime']})")
+    print(f"client machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} CPUs")
+    print_parts(timings)
 
 
 if __name__ == "__main__":

@@ -503,7 +503,7 @@ def serve(ctx, model, mt_model, threads, translation_runtime, gguf_weights, host
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     click.echo(f"xlt demo: {server.url} (models {a.model_name}, translation {a.mt_model_name}, {a.runtime}); Ctrl-C stops")
     try:
-        server.serve_forever()
+        server.serve_with_inference_here()     # models loaded on this thread, so they run here
     except KeyboardInterrupt:
         pass
     finally:

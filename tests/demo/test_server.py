@@ -136,6 +136,36 @@ def test_twenty_concurrent_requests(demo_server):
             assert r[key] == exp[key], (s, key)
 
 
+def test_serve_with_inference_here_runs_every_analysis_on_the_serving_thread(analyzer, demo_server, monkeypatch):
+    """`xlt serve` runs the models on the thread that called serve_with_inference_here (one OpenMP
+    team: docs/demo.md#speed); answers, 4xx errors and concurrency are as on the plain server."""
+    import threading
+
+    from xlt.demo.server import make_server
+    seen = set()
+    real = analyzer.analyze
+
+    def recording(text, translate=True):
+        seen.add(threading.get_ident())
+        return real(text, translate)
+    server = make_server(analyzer, "127.0.0.1", 0)
+    loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
+    loop.start()
+    try:
+        monkeypatch.setattr(analyzer, "analyze", recording)
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda s: analyze(server, s), [EN_POS, HI_POS, TE_POS, ""]))
+        assert seen == {loop.ident}
+        for (status, r), s in zip(got[:3], [EN_POS, HI_POS, TE_POS]):
+            assert status == 200 and r["translations"] == analyze(demo_server, s)[1]["translations"]
+        assert got[3][0] == 400 and "error" in got[3][1]
+    finally:
+        server.shutdown()
+        loop.join(10)
+        server.server_close()
+    assert not loop.is_alive()
+
+
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
 @pytest.mark.slow
 def test_xlt_serve_command(demo_root, tmp_path, stop):
@@ -171,3 +201,22 @@ def test_xlt_serve_command(demo_root, tmp_path, stop):
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def test_demo_latency_benchmark_times_a_running_server(demo_server, capsys):
+    """`benchmarks/demo_latency.py --url` times what the page's user waits for: POST /api/analyze."""
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "demo_latency.py"
+    spec = importlib.util.spec_from_file_location("demo_latency", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.time_server(argparse.Namespace(url=demo_server.url, n=3, flores_dev=False, sentences=None, root=Path(".")))
+    out = capsys.readouterr().out
+    assert f"demo latency through {demo_server.url}: 3 English sentences (built-in" in out
+    assert "models tiny-random (sentiment, NER) + tiny-random" in out
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in out.splitlines()[3:]}
+    assert set(rows) == {"sentiment", "ner", "translation_hi", "translation_te", "total", "request"}
+    assert rows["request"][0] >= rows["total"][0] > 0      # the request's wall time holds the analysis

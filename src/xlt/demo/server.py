@@ -7,7 +7,8 @@
 
 Bad input gets a 4xx answer {"error": "..."}; an unexpected failure a 500 with the same shape
 (and a logged traceback): the server keeps serving either way. Requests are handled on threads;
-model inference is serialised by the Analyzer's lock and speech by the speech module's.
+model inference is serialised by the Analyzer's lock and speech by the speech module's. `xlt serve`
+runs every analysis on the thread that loaded the models (serve_with_inference_here: why there).
 
 Why the standard library and no framework: the API is two small endpoints and one static page,
 the server is meant for localhost, and Flask is not a dependency of the package (it only arrives
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
+from concurrent.futures import Future
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -38,6 +41,7 @@ class DemoServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], analyzer):
         super().__init__(address, Handler)
         self.analyzer = analyzer
+        self._jobs: queue.SimpleQueue | None = None     # set while serve_with_inference_here runs
 
     @property
     def url(self) -> str:
@@ -49,6 +53,54 @@ class DemoServer(ThreadingHTTPServer):
         thread = threading.Thread(target=self.serve_forever, name="xlt-demo", daemon=True)
         thread.start()
         return thread
+
+    def analyze(self, text: str) -> dict:
+        """The analysis, on the inference thread while serve_with_inference_here runs, else on this one."""
+        jobs = self._jobs
+        if jobs is None:
+            return self.analyzer.analyze(text)
+        future: Future = Future()
+        jobs.put((future, text))
+        return future.result()
+
+    def serve_with_inference_here(self, poll_interval: float = 0.25) -> None:
+        """Serve HTTP on a daemon thread and run every analysis on the calling thread, until
+        `shutdown()` or KeyboardInterrupt.
+
+        Why: torch and llama.cpp share one OpenMP runtime (libgomp), whose worker teams belong to
+        the thread that starts a parallel region. A handler thread per request starts another team;
+        with more OpenMP threads than cores libgomp stops spinning between parallel regions, and
+        llama.cpp's per-token graphs then wait on sleeping workers: the same analysis took about twice
+        as long on a handler thread as on the thread that loaded the models (docs/demo.md#speed).
+        """
+        jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs = jobs
+        http = self.start_background()
+        try:
+            while http.is_alive():
+                try:
+                    future, text = jobs.get(timeout=poll_interval)
+                except queue.Empty:
+                    continue
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(self.analyzer.analyze(text))
+                    except BaseException as e:      # noqa: BLE001 - the handler thread answers it
+                        future.set_exception(e)
+                        if not isinstance(e, Exception):
+                            raise
+        finally:
+            self._jobs = None
+            if http.is_alive():
+                self.shutdown()
+            while True:                             # requests still waiting get an answer, not a hang
+                try:
+                    future, _ = jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(RuntimeError("the demo server is stopping"))
+            http.join(5)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -138,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
         except _TooLarge as e:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(e))
             return
-        result = self.server.analyzer.analyze(body["text"])
+        result = self.server.analyze(body["text"])
         if result["speech"]:
             s = result["speech"]
             s["url"] = "/api/speech?" + urlencode({"lang": s["lang"], "text": s["text"]})
