@@ -19,6 +19,7 @@ NOT_IMPORTED = {
     "moto": "the remote tests run its S3 server as a command",
     "dvc-s3": "`dvc push` to the S3 remote of the remote tests",
     "ruff": "the linter CI runs",
+    "pytest-xdist": "a pytest plugin: the everyday tier on two workers (`pytest -m 'not slow' -n 2`)",
 }
 LOCAL = {"xlt", "dvc_helpers", "conftest", "test_cli_mt", "demo_latency"}
 
