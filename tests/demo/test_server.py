@@ -152,6 +152,7 @@ def test_serve_with_inference_here_runs_every_analysis_on_the_serving_thread(ana
     loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
     loop.start()
     try:
+        assert request(server, "/")[0] == 200
         monkeypatch.setattr(analyzer, "analyze", recording)
         with ThreadPoolExecutor(4) as pool:
             got = list(pool.map(lambda s: analyze(server, s), [EN_POS, HI_POS, TE_POS, ""]))
@@ -220,3 +221,38 @@ def test_demo_latency_benchmark_times_a_running_server(demo_server, capsys):
     rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in out.splitlines()[3:]}
     assert set(rows) == {"sentiment", "ner", "translation_hi", "translation_te", "total", "request"}
     assert rows["request"][0] >= rows["total"][0] > 0      # the request's wall time holds the analysis
+
+
+def test_inference_loop_hands_back_errors_and_after_stopping_analyses_run_where_called():
+    """Errors raised on the inference thread reach the caller; once the loop has stopped, an
+    analysis runs on the calling thread instead of waiting for a loop that is gone."""
+    import threading
+
+    from xlt.demo.server import make_server
+
+    class Fake:
+        def __init__(self):
+            self.threads = []
+
+        def analyze(self, text, translate=True):
+            self.threads.append(threading.get_ident())
+            if text == "boom":
+                raise ValueError("bad text")
+            return {"text": text}
+
+    fake = Fake()
+    server = make_server(fake, "127.0.0.1", 0)
+    loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
+    loop.start()
+    try:
+        assert request(server, "/")[0] == 200      # serving, so the loop is taking jobs
+        assert server.analyze("a") == {"text": "a"}
+        with pytest.raises(ValueError, match="bad text"):
+            server.analyze("boom")
+        assert fake.threads == [loop.ident, loop.ident]
+    finally:
+        server.shutdown()
+        loop.join(10)
+        server.server_close()
+    assert not loop.is_alive()
+    assert server.analyze("b") == {"text": "b"} and fake.threads[-1] == threading.get_ident()

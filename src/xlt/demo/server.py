@@ -42,6 +42,7 @@ class DemoServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.analyzer = analyzer
         self._jobs: queue.SimpleQueue | None = None     # set while serve_with_inference_here runs
+        self._jobs_lock = threading.Lock()              # no job is queued after the loop drained the queue
 
     @property
     def url(self) -> str:
@@ -56,11 +57,13 @@ class DemoServer(ThreadingHTTPServer):
 
     def analyze(self, text: str) -> dict:
         """The analysis, on the inference thread while serve_with_inference_here runs, else on this one."""
-        jobs = self._jobs
-        if jobs is None:
+        future: Future | None = None
+        with self._jobs_lock:
+            if self._jobs is not None:
+                future = Future()
+                self._jobs.put((future, text))
+        if future is None:
             return self.analyzer.analyze(text)
-        future: Future = Future()
-        jobs.put((future, text))
         return future.result()
 
     def serve_with_inference_here(self, poll_interval: float = 0.25) -> None:
@@ -74,7 +77,8 @@ class DemoServer(ThreadingHTTPServer):
         as long on a handler thread as on the thread that loaded the models (docs/demo.md#speed).
         """
         jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._jobs = jobs
+        with self._jobs_lock:
+            self._jobs = jobs
         http = self.start_background()
         try:
             while http.is_alive():
@@ -90,7 +94,8 @@ class DemoServer(ThreadingHTTPServer):
                         if not isinstance(e, Exception):
                             raise
         finally:
-            self._jobs = None
+            with self._jobs_lock:
+                self._jobs = None
             if http.is_alive():
                 self.shutdown()
             while True:                             # requests still waiting get an answer, not a hang
