@@ -89,9 +89,9 @@ def main():
     ap.add_argument("--no-ratio", action="store_true", help="no budget relative to the source length")
     ap.add_argument("--autocast", dest="autocast", action="store_true", default=None, help="bfloat16 autocast")
     ap.add_argument("--no-autocast", dest="autocast", action="store_false")
-    ap.add_argument("--translation-runtime", choices=RUNTIMES,
-                    help="torch (default, as params.yaml's demo section), llama.cpp: a generator exported to "
-                         "GGUF (xlt.demo.llamacpp), or auto (`xlt serve`'s default: llama.cpp for a generator)")
+    ap.add_argument("--translation-runtime", choices=RUNTIMES, default="auto",
+                    help="auto (default, as `xlt serve` and `xlt analyze`: llama.cpp for a generator, torch for an "
+                         "encoder-decoder), torch, or llama.cpp: a generator exported to GGUF (xlt.demo.llamacpp)")
     ap.add_argument("--gguf-weights", choices=GGUF_WEIGHTS, help="the GGUF matrices under llama.cpp (default q8_0)")
     ap.add_argument("--url", help="time a running `xlt serve` at this address through POST /api/analyze")
     a = ap.parse_args()
