@@ -115,20 +115,8 @@ def main():
     start = time.perf_counter()
     analyzer = Analyzer(a.root, model, mt_model, cfg)
     load_s = time.perf_counter() - start
-    pool = sentences(a)
-    for s in pool[:2]:
-        analyzer.analyze(s)
-    timings: dict[str, list[float]] = {}
-    for i in range(a.n):
-        r = analyzer.analyze(pool[i % len(pool)])
-        if r["lang"] != "en":
-            raise SystemExit(f"not English (detected {r['lang']}): {r['text']!r}; the benchmark times translation too")
-        for part, ms in r["timings_ms"].items():
-            timings.setdefault(part, []).append(ms)
-
-    words = statistics.median(len(pool[i % len(pool)].split()) for i in range(a.n))
-    source = "FLORES-200 dev" if a.flores_dev else str(a.sentences) if a.sentences else "built-in"
-    print(f"demo latency: {a.n} English sentences ({source}, median {words:g} words), models {model} "
+    timings, _, what = time_sentences(a, analyzer.analyze)
+    print(f"demo latency: {what}, models {model} "
           f"(sentiment, NER) + {mt_model} ({analyzer.mt_family}; translation en->hi, en->te), root {a.root}")
     if analyzer.mt_family == "generator":
         g = cfg.generate
@@ -155,6 +143,24 @@ def sentences(a) -> list[str]:
     return SENTENCES
 
 
+def time_sentences(a, analyze) -> tuple[dict[str, list[float]], dict, str]:
+    """2 warm-up sentences, then a.n one at a time through analyze (text -> the analysis with its
+    timings_ms): every part's times, the last answer, and what was timed in words."""
+    pool = sentences(a)
+    for s in pool[:2]:
+        analyze(s)
+    timings: dict[str, list[float]] = {}
+    for i in range(a.n):
+        r = analyze(pool[i % len(pool)])
+        if r["lang"] != "en":
+            raise SystemExit(f"not English (detected {r['lang']}): {r['text']!r}; the benchmark times translation too")
+        for part, ms in r["timings_ms"].items():
+            timings.setdefault(part, []).append(ms)
+    words = statistics.median(len(pool[i % len(pool)].split()) for i in range(a.n))
+    source = "FLORES-200 dev" if a.flores_dev else str(a.sentences) if a.sentences else "built-in"
+    return timings, r, f"{a.n} English sentences ({source}, median {words:g} words)"
+
+
 def print_parts(timings: dict[str, list[float]]) -> None:
     print(f"{'part':<16}{'median ms':>12}{'p95 ms':>12}")
     for part in ("sentiment", "ner", "translation_hi", "translation_te", "total", "request"):
@@ -168,27 +174,17 @@ def time_server(a) -> None:
     import json
     import urllib.request
 
-    def post(text: str) -> tuple[float, dict]:
+    def post(text: str) -> dict:
         req = urllib.request.Request(a.url.rstrip("/") + "/api/analyze", data=json.dumps({"text": text}).encode(),
                                      headers={"Content-Type": "application/json"})
         start = time.perf_counter()
         with urllib.request.urlopen(req, timeout=600) as resp:
             answer = json.loads(resp.read())
-        return (time.perf_counter() - start) * 1000, answer
+        answer["timings_ms"]["request"] = (time.perf_counter() - start) * 1000
+        return answer
 
-    pool = sentences(a)
-    for s in pool[:2]:
-        post(s)
-    timings: dict[str, list[float]] = {}
-    for i in range(a.n):
-        ms, r = post(pool[i % len(pool)])
-        if r["lang"] != "en":
-            raise SystemExit(f"not English (detected {r['lang']}): {r['text']!r}; the benchmark times translation too")
-        for part, v in [*r["timings_ms"].items(), ("request", ms)]:
-            timings.setdefault(part, []).append(v)
-    words = statistics.median(len(pool[i % len(pool)].split()) for i in range(a.n))
-    source = "FLORES-200 dev" if a.flores_dev else str(a.sentences) if a.sentences else "built-in"
-    print(f"demo latency through {a.url}: {a.n} English sentences ({source}, median {words:g} words), models "
+    timings, r, what = time_sentences(a, post)
+    print(f"demo latency through {a.url}: {what}, models "
           f"{r['model']} (sentiment, NER) + {r['translation_model']} ({r['translation_family']}, "
           f"{r['translation_runtime']})")
     print(f"client machine: {cpu_model()} ({platform.machine()}), {os.cpu_count()} CPUs")

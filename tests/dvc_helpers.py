@@ -2,13 +2,15 @@
 one in test_resume.py): a copy of this repository with the real data pulled from the team remote
 (once a session: the `prepared_repo` fixture in conftest.py) and a tiny params override,
 and thin wrappers around the `dvc` and `git` command lines. Shared by the training tests
-(test_distributed.py, test_resume.py): a root with one tiny sentiment model to train.
+(test_distributed.py, test_resume.py): a root with one tiny sentiment model to train. Shared by
+test_benchmarks.py and demo/test_server.py: a benchmark script loaded as a module.
 
 Not a test module (pytest collects only test_*.py); the tests import it by name, which
 works because pytest puts tests/ on sys.path for the test modules it imports from there.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -164,3 +166,12 @@ def tiny_sentiment_root(root: Path, n_train: int, batch: int, epochs: int) -> Pa
                                       "pretrained", "--model", "tiny-random"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return root
+
+
+def load_benchmark(name: str):
+    """benchmarks/<name> as a module (the scripts are not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

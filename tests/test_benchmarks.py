@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dvc_helpers import load_benchmark
 
 BENCHMARKS = sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py"))
 
@@ -32,16 +33,8 @@ def test_every_benchmark_shows_its_usage(script):
     assert proc.returncode == 0 and "usage" in proc.stdout.lower(), proc.stderr[-2000:]
 
 
-def _load_script(name: str):
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / name
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_gold_audit_tags_whole_untagged_phrases_only():
-    audit = _load_script("te_ner_gold_audit.py")
+    audit = load_benchmark("te_ner_gold_audit.py")
     records = [{"tokens": ["నిన్న", "నరేంద్ర", "మోదీ", "ఏలూరు", "వెళ్ళారు"]},
                {"tokens": ["ఏలూరు", "నగరం"]},
                {"tokens": ["నరేంద్ర", "సింగ్"]}]            # half of a listed name: left alone
@@ -56,7 +49,7 @@ def test_gold_audit_tags_whole_untagged_phrases_only():
 
 def test_translation_runtime_variants_name_a_runtime_and_its_weights():
     import argparse
-    bench = _load_script("translation_runtime.py")
+    bench = load_benchmark("translation_runtime.py")
     assert bench.parse_variant("llama.cpp:q8_0") == ("llama.cpp", "q8_0")
     assert bench.parse_variant("torch:int8") == ("torch", "int8")
     for bad in ("llama.cpp:int8", "torch:q8_0", "onnx:f16", "torch"):

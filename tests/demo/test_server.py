@@ -2,7 +2,9 @@
 twenty concurrent requests."""
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -136,11 +138,25 @@ def test_twenty_concurrent_requests(demo_server):
             assert r[key] == exp[key], (s, key)
 
 
+@contextlib.contextmanager
+def inference_loop(server):
+    """server.serve_with_inference_here on a thread of its own (as `xlt serve` runs it on the main
+    thread), serving when entered; stopped, and its thread ended, on leaving."""
+    loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
+    loop.start()
+    try:
+        assert request(server, "/")[0] == 200      # serving, so the loop is taking jobs
+        yield loop
+    finally:
+        server.shutdown()
+        loop.join(10)
+        server.server_close()
+    assert not loop.is_alive()
+
+
 def test_serve_with_inference_here_runs_every_analysis_on_the_serving_thread(analyzer, demo_server, monkeypatch):
     """`xlt serve` runs the models on the thread that called serve_with_inference_here (one OpenMP
     team: docs/demo.md#speed); answers, 4xx errors and concurrency are as on the plain server."""
-    import threading
-
     from xlt.demo.server import make_server
     seen = set()
     real = analyzer.analyze
@@ -149,10 +165,7 @@ def test_serve_with_inference_here_runs_every_analysis_on_the_serving_thread(ana
         seen.add(threading.get_ident())
         return real(text, translate)
     server = make_server(analyzer, "127.0.0.1", 0)
-    loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
-    loop.start()
-    try:
-        assert request(server, "/")[0] == 200
+    with inference_loop(server) as loop:
         monkeypatch.setattr(analyzer, "analyze", recording)
         with ThreadPoolExecutor(4) as pool:
             got = list(pool.map(lambda s: analyze(server, s), [EN_POS, HI_POS, TE_POS, ""]))
@@ -160,11 +173,6 @@ def test_serve_with_inference_here_runs_every_analysis_on_the_serving_thread(ana
         for (status, r), s in zip(got[:3], [EN_POS, HI_POS, TE_POS]):
             assert status == 200 and r["translations"] == analyze(demo_server, s)[1]["translations"]
         assert got[3][0] == 400 and "error" in got[3][1]
-    finally:
-        server.shutdown()
-        loop.join(10)
-        server.server_close()
-    assert not loop.is_alive()
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
@@ -207,14 +215,11 @@ def test_xlt_serve_command(demo_root, tmp_path, stop):
 def test_demo_latency_benchmark_times_a_running_server(demo_server, capsys):
     """`benchmarks/demo_latency.py --url` times what the page's user waits for: POST /api/analyze."""
     import argparse
-    import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "demo_latency.py"
-    spec = importlib.util.spec_from_file_location("demo_latency", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.time_server(argparse.Namespace(url=demo_server.url, n=3, flores_dev=False, sentences=None, root=Path(".")))
+    from dvc_helpers import load_benchmark
+    a = argparse.Namespace(url=demo_server.url, n=3, flores_dev=False, sentences=None, root=Path("."))
+    load_benchmark("demo_latency.py").time_server(a)
     out = capsys.readouterr().out
     assert f"demo latency through {demo_server.url}: 3 English sentences (built-in" in out
     assert "models tiny-random (sentiment, NER) + tiny-random" in out
@@ -226,8 +231,6 @@ def test_demo_latency_benchmark_times_a_running_server(demo_server, capsys):
 def test_inference_loop_hands_back_errors_and_after_stopping_analyses_run_where_called():
     """Errors raised on the inference thread reach the caller; once the loop has stopped, an
     analysis runs on the calling thread instead of waiting for a loop that is gone."""
-    import threading
-
     from xlt.demo.server import make_server
 
     class Fake:
@@ -242,17 +245,9 @@ def test_inference_loop_hands_back_errors_and_after_stopping_analyses_run_where_
 
     fake = Fake()
     server = make_server(fake, "127.0.0.1", 0)
-    loop = threading.Thread(target=server.serve_with_inference_here, kwargs={"poll_interval": 0.05}, daemon=True)
-    loop.start()
-    try:
-        assert request(server, "/")[0] == 200      # serving, so the loop is taking jobs
+    with inference_loop(server) as loop:
         assert server.analyze("a") == {"text": "a"}
         with pytest.raises(ValueError, match="bad text"):
             server.analyze("boom")
         assert fake.threads == [loop.ident, loop.ident]
-    finally:
-        server.shutdown()
-        loop.join(10)
-        server.server_close()
-    assert not loop.is_alive()
     assert server.analyze("b") == {"text": "b"} and fake.threads[-1] == threading.get_ident()
