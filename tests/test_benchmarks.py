@@ -55,3 +55,11 @@ def test_translation_runtime_variants_name_a_runtime_and_its_weights():
     for bad in ("llama.cpp:int8", "torch:q8_0", "onnx:f16", "torch"):
         with pytest.raises(argparse.ArgumentTypeError, match="expected torch:"):
             bench.parse_variant(bad)
+
+
+def test_transfer_bf16_probe_times_both_precisions_and_says_what_auto_decides(tiny_encoder):
+    bench = load_benchmark("transfer_bf16.py")
+    out = bench.probe(tiny_encoder, ["O", "B-PER", "I-PER"], steps=2, warmup=1)
+    assert [r["run"] for r in out["runs"]] == ["fp32", "bf16", "fp32_again"]
+    assert all(r["train_seq_per_s"] > 0 and r["predict_seq_per_s"] > 0 for r in out["runs"])
+    assert isinstance(out["bf16_auto"]["bf16"], bool) and out["bf16_auto"]["because"]
