@@ -608,7 +608,7 @@ def test_bf16_switches_take_auto_and_auto_follows_the_cpu(with_transfer, monkeyp
 
 
 def test_no_cpu_setting_of_the_real_params_forces_bf16():
-    """A CPU without bf16 instructions emulates bf16 autocast, many times slower (22x for a
+    """A CPU without bf16 instructions emulates bf16 autocast, many times slower (23-29x for a
     transfer training step on an avx2-only EPYC): outside the GPU profiles (`*-gpu`), every bf16
     switch of params.yaml is `auto` (follow the CPU) or false."""
     data = YAML(typ="safe").load(PARAMS.read_text(encoding="utf-8"))
