@@ -42,7 +42,7 @@ def main() -> None:
         out = probe(Layout().pretrained(p["transfer"]["encoder"]), space.labels())
         print(json.dumps({k: v for k, v in out.items() if k != "runs"}))
         return
-    out = {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads(), "results": []}
+    out = {**machine(), "results": []}
     for task in p["transfer"]["tasks"]:
         space = space_from_params(task, p["transfer"]["labels"])
         model, tok = finetune.load(task, Layout().source_model(task, args.seed), None)
@@ -62,6 +62,11 @@ def main() -> None:
     print(json.dumps({k: v for k, v in out.items() if k != "results"}))
 
 
+def machine() -> dict:
+    """What every result of this script is measured on."""
+    return {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads()}
+
+
 def probe(encoder_dir, labels: list[str], steps: int = 6, warmup: int = 2) -> dict:
     """Sequences/s of training steps and prediction batches of `encoder_dir` with a new NER head
     for `labels`, fp32 then bf16 then fp32 again (each run printed as it ends)."""
@@ -73,8 +78,7 @@ def probe(encoder_dir, labels: list[str], steps: int = 6, warmup: int = 2) -> di
     train_ids = torch.randint(5, vocab, (16, 48), generator=gen)
     targets = torch.randint(0, len(labels), (16, 48), generator=gen)
     predict_ids = torch.randint(5, vocab, (64, 48), generator=gen)
-    out = {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads(),
-           "bf16_auto": bf16_auto(), "runs": []}
+    out = {**machine(), "bf16_auto": bf16_auto(), "runs": []}
     for name, bf16 in (("fp32", False), ("bf16", True), ("fp32_again", False)):
         model.train()
         for i in range(warmup + steps):
