@@ -63,3 +63,15 @@ def test_transfer_bf16_probe_times_both_precisions_and_says_what_auto_decides(ti
     assert [r["run"] for r in out["runs"]] == ["fp32", "bf16", "fp32_again"]
     assert all(r["train_seq_per_s"] > 0 and r["predict_seq_per_s"] > 0 for r in out["runs"])
     assert isinstance(out["bf16_auto"]["bf16"], bool) and out["bf16_auto"]["because"]
+
+
+def test_checkpoint_averaging_averages_the_named_snapshots_in_their_own_dtype():
+    import torch
+    ca = load_benchmark("ner_checkpoint_averaging.py")
+    snaps = {s: {"w": torch.full((2,), float(s)), "n": torch.tensor([s], dtype=torch.int64)} for s in (10, 20, 30, 40)}
+    avg = ca.average(snaps, [20, 40])
+    assert torch.equal(avg["w"], torch.tensor([30.0, 30.0])) and avg["w"].dtype == torch.float32
+    assert avg["n"].dtype == torch.int64 and int(avg["n"]) == 30
+    assert ca.variants([10, 20, 30, 40]) == {"final": None, "all": [10, 20, 30, 40], "second": [30, 40]}
+    with pytest.raises(ValueError):
+        ca.average(snaps, [])
