@@ -1,5 +1,5 @@
 """Test tiers: `python -m pytest -m "not slow"` is the everyday tier (under two minutes here);
-the full suite (`python -m pytest -q`, what CI runs) adds the tests marked slow: every
+the full suite (`python -m pytest -q -n 2 --dist loadfile`, what CI runs) adds the tests marked slow: every
 integration test (a `dvc repro` on a copy of the repository), the ones that train or serve
 tiny models end to end and the ones on the real multilingual-e5-small (a 470 MB conversion).
 The integration tests pull the raw data once a session (`prepared_repo`); each module copies it."""

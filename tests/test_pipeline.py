@@ -28,7 +28,8 @@ def reproduced(tmp_path_factory, prepared_repo) -> tuple[Path, str]:
     """The tiny pipeline reproduced once for this module: (the copy, what `dvc repro` printed).
     Read-only: a test that changes it works on a copy of its own (copy_repo), so each test
     passes alone and in any order."""
-    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", MODELS, TASKS, LANGS, prepared=prepared_repo)
+    repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", MODELS, TASKS, LANGS, prepared=prepared_repo,
+                          default_corpus=True)
     return repo, dvc(repo, "repro")
 
 

@@ -19,7 +19,7 @@ def reproduced(tmp_path_factory, prepared_repo) -> tuple[Path, str]:
     """The tiny transfer pipeline reproduced once for this module: (the copy, what `dvc repro`
     printed). Read-only: a test that changes it works on a copy of its own (copy_repo)."""
     repo = tiny_repo_copy(tmp_path_factory.mktemp("repo") / "xlt", ["tiny-random"], ["sentiment"], ["en", "te"],
-                          transfer=["sentiment"], prepared=prepared_repo)
+                          transfer=["sentiment"], prepared=prepared_repo, translation=False)
     return repo, dvc(repo, "repro")
 
 
