@@ -57,8 +57,8 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
     TRANSFER: the transfer tasks (English -> the other LANGS) with one seed, one draw, k = 10;
     none by default (the transfer stages then drop out of the pipeline). DEFAULT_CORPUS: the
     tiny encoders trim their vocabulary on the default run's corpus (me5-small's trim_corpus,
-    parallel pairs included) rather than on tiny-random's own (train and dev text only, about
-    a third less to tokenise twice: ~12 s of each `pretrained` stage on a 2-core EPYC).
+    parallel pairs included) rather than on tiny-random's own (train and dev text only: a
+    `pretrained` stage then takes ~22 s instead of ~33 s on a 2-core EPYC).
     TRANSLATION: False leaves the translation models out (their data is still prepared)."""
     yaml = YAML()
     p = yaml.load(src.read_text())
