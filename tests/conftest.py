@@ -1,4 +1,4 @@
-"""Test tiers: `python -m pytest -m "not slow"` is the everyday tier (under two minutes here);
+"""Test tiers: `python -m pytest -m "not slow"` is the everyday tier (about two minutes on two workers, `-n 2`);
 the full suite (`python -m pytest -q -n 2 --dist loadfile`, what CI runs) adds the tests marked slow: every
 integration test (a `dvc repro` on a copy of the repository), the ones that train or serve
 tiny models end to end and the ones on the real multilingual-e5-small (a 470 MB conversion).

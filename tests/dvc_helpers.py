@@ -138,8 +138,8 @@ def tiny_repo_copy(dst: Path, models: list[str], tasks: list[str], langs: list[s
         prepared_copy(dst)
     else:
         copy_repo(prepared, dst)
-    tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs, transfer, default_corpus,
-                translation)
+    tiny_params(REPO / "params.yaml", dst / "params.yaml", models, tasks, langs, transfer=transfer,
+                default_corpus=default_corpus, translation=translation)
     return dst
 
 
