@@ -150,6 +150,20 @@ def inlang(root: Path, langs: list[str]) -> dict:
     return out
 
 
+def machine() -> dict:
+    """The CPU this ran on (model name and the vector flags that decide its speed), and threads."""
+    out = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+        model_name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
+        out.update(cpu=model_name, flags=sorted(set(flags) & {"avx2", "avx512f", "avx512_bf16", "amx_tile"}))
+    except (OSError, StopIteration):
+        pass
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=ROOT)
@@ -161,13 +175,7 @@ def main() -> None:
     started = time.time()
     root = a.root.resolve()
     result = {"transfer_sources": transfer_sources(root, a.seeds), "inlang": inlang(root, a.inlang)}
-    result["machine"] = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
-    try:
-        model_name = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-        flags = next(line.split(":", 1)[1].split() for line in open("/proc/cpuinfo") if line.startswith("flags"))
-        result["machine"].update(cpu=model_name, flags=sorted(set(flags) & {"avx2", "avx512f", "avx512_bf16", "amx_tile"}))
-    except (OSError, StopIteration):
-        pass
+    result["machine"] = machine()
     result["seconds"] = round(time.time() - started)
     result["command"] = "python benchmarks/ner_constrained_decoding.py " + " ".join(
         [f"--seeds {' '.join(map(str, a.seeds))}", f"--inlang {' '.join(a.inlang)}"])

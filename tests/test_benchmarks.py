@@ -99,3 +99,21 @@ def test_constrained_decoding_returns_the_best_valid_iob2_sequence():
     ok = np.log(np.array([[0.1, 0.8, 0.05, 0.05, 0.0], [0.1, 0.0, 0.8, 0.1, 0.0]]) + 1e-12)
     assert cd.viterbi(ok, labels) == cd.argmax(ok, labels) == ["B-PER", "I-PER"]
     assert not trans[labels.index("B-PER"), labels.index("I-LOC")] and trans[labels.index("I-LOC"), labels.index("I-LOC")]
+
+
+def test_codeswitching_keeps_labels_aligned_and_reads_a_clean_dictionary(tmp_path):
+    import random
+    cs = load_benchmark("ner_codeswitch.py")
+    (tmp_path / "d.en").write_text("Germany\nthe\nboycott\ntwo words\nboycott\nBoycott\n", encoding="utf-8")
+    (tmp_path / "d.te").write_text("జర్మనీ దేశం\n‘‘ద\nబహిష్కరణ\nరెండు\nbattledore\nబహిష్కరణ\n", encoding="utf-8")
+    d = cs.load_dictionary(tmp_path / "d.en", tmp_path / "d.te")
+    # phrases and Latin-script renderings are left out; punctuation goes, vowel signs stay
+    assert d == {"germany": ["జర్మనీ", "దేశం"], "the": ["ద"], "boycott": ["బహిష్కరణ"]}
+    rec = {"tokens": ["Germany", "will", "boycott", "the", "EU"], "tags": ["B-LOC", "O", "O", "O", "B-ORG"]}
+    out = cs.codeswitch(rec, d, random.Random(0), sentence_p=1.0, word_p=1.0)
+    assert out["tokens"] == ["జర్మనీ", "దేశం", "will", "బహిష్కరణ", "ద", "EU"]
+    assert out["tags"] == ["B-LOC", "I-LOC", "O", "O", "O", "B-ORG"]
+    assert cs.codeswitch(rec, d, random.Random(0), sentence_p=0.0, word_p=1.0) is rec
+    (tmp_path / "d.te").write_text("జర్మనీ\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not aligned"):
+        cs.load_dictionary(tmp_path / "d.en", tmp_path / "d.te")
