@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import json
 import random
 import re
 import shutil
-import sys
 import tempfile
 import time
 import unicodedata
@@ -84,10 +84,17 @@ def codeswitch(record: dict, dictionary: dict[str, list[str]], rng: random.Rando
     return {**record, "tokens": tokens, "tags": tags, "codeswitched": True}
 
 
-def run_seed(root: Path, seed: int, dictionary: dict, sentence_p: float, word_p: float) -> dict:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import ner_constrained_decoding as ncd
+def constrained_decoding():
+    """benchmarks/ner_constrained_decoding.py, the sibling script (its scoring and its machine())."""
+    path = Path(__file__).resolve().parent / "ner_constrained_decoding.py"
+    spec = importlib.util.spec_from_file_location("ner_constrained_decoding", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def run_seed(root: Path, seed: int, dictionary: dict, sentence_p: float, word_p: float) -> dict:
+    ncd = constrained_decoding()
     import xlt.train as xtrain
     from xlt import io, training
     from xlt.layout import SOURCE, Layout
@@ -138,9 +145,7 @@ def main() -> None:
     print(f"dictionary: {len(dictionary)} English words", flush=True)
     results = {"dictionary_entries": len(dictionary), "sentence_p": a.sentence_p, "word_p": a.word_p,
                "seeds": [run_seed(root, seed, dictionary, a.sentence_p, a.word_p) for seed in a.seeds]}
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import ner_constrained_decoding as ncd
-    results["machine"] = ncd.machine()
+    results["machine"] = constrained_decoding().machine()
     results["command"] = (f"python benchmarks/ner_codeswitch.py --seeds {' '.join(map(str, a.seeds))} "
                           f"--sentence-p {a.sentence_p} --word-p {a.word_p}")
     if a.out:
