@@ -15,12 +15,14 @@ committed metrics, then Viterbi):
     English dev (the sentences the seed's run selected its epoch on: the XTREME rule, no target
     data), and the English, Hindi and Telugu test sets on the shared PER/LOC/ORG space;
   - the in-language NER models (`models/me5-small/ner/<lang>`) on their own dev and test sets,
-    in their own label space.
+    in their own label space;
+  - the multilingual NER model (`models/transfer/multilingual/ner`, English + Hindi + Telugu) on
+    the three test sets, shared space.
 
-Needs those models (`dvc repro transfer-source evaluate`, or `dvc pull` from a remote holding
+Needs those models (`dvc repro transfer-source evaluate transfer-multilingual`, or `dvc pull` from a remote holding
 them). Writes nothing in the repository unless --out names a file there.
 
-    python benchmarks/ner_constrained_decoding.py [--root .] [--seeds 1 2 3] [--inlang en hi te] [--out FILE]
+    python benchmarks/ner_constrained_decoding.py [--root .] [--seeds 1 2 3] [--inlang en hi te] [--no-multilingual] [--out FILE]
 """
 from __future__ import annotations
 
@@ -131,6 +133,24 @@ def transfer_sources(root: Path, seeds: list[int]) -> dict:
     return out
 
 
+def multilingual(root: Path) -> dict:
+    """The one model trained on English, Hindi and Telugu together, on each test set (shared space)."""
+    from xlt import io
+    from xlt.layout import SOURCE, Layout
+    from xlt.params import load
+    from xlt.transfer import finetune, scores
+
+    p = load(root / "params.yaml")
+    paths = Layout(root)
+    model, tokenizer = finetune.load("ner", paths.multilingual_model("ner"), None)
+    out = {f"{lang}-test": compare(model, tokenizer, io.read_jsonl(paths.transfer_data("ner", lang) / "test.jsonl"),
+                                   scores.ner_scores)
+           for lang in [SOURCE, *p["transfer"]["targets"]]}
+    print("multilingual: " + ", ".join(f"{k} {v['argmax']['f1']} -> {v['viterbi']['f1']}" for k, v in out.items()),
+          flush=True)
+    return out
+
+
 def inlang(root: Path, langs: list[str]) -> dict:
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
@@ -169,16 +189,20 @@ def main() -> None:
     ap.add_argument("--root", type=Path, default=ROOT)
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     ap.add_argument("--inlang", nargs="*", default=["en", "hi", "te"])
+    ap.add_argument("--no-multilingual", action="store_true", help="leave out models/transfer/multilingual/ner")
     ap.add_argument("--out", type=Path, help="write the results here (JSON)")
     a = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     started = time.time()
     root = a.root.resolve()
     result = {"transfer_sources": transfer_sources(root, a.seeds), "inlang": inlang(root, a.inlang)}
+    if not a.no_multilingual:
+        result["multilingual"] = multilingual(root)
     result["machine"] = machine()
     result["seconds"] = round(time.time() - started)
     result["command"] = "python benchmarks/ner_constrained_decoding.py " + " ".join(
-        [f"--seeds {' '.join(map(str, a.seeds))}", f"--inlang {' '.join(a.inlang)}"])
+        [f"--seeds {' '.join(map(str, a.seeds))}", f"--inlang {' '.join(a.inlang)}"]
+        + (["--no-multilingual"] if a.no_multilingual else []))
     if a.out:
         a.out.write_text(json.dumps(result, indent=1) + "\n")
 
