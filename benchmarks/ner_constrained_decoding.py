@@ -4,7 +4,7 @@ Every NER path of the pipeline tags a word with the argmax label of its first pi
 spans with seqeval's lenient rules (an `I-X` after `O` or after another type starts a span). A
 first-order model trained on IOB2 never sees `O I-X` or `B-PER I-LOC`, yet it predicts them, most
 often on text unlike its training data (zero-shot Telugu and Hindi). Constrained decoding is the
-standard cure, decided here in advance and without any target data: per sentence, the label
+standard cure, and choosing it needs no target data (English dev is scored here for that): per sentence, the label
 sequence with the highest sum of word log-probabilities among those that are valid IOB2 (`I-X`
 only after `B-X` or `I-X`), found by Viterbi over the same word log-probabilities the argmax reads.
 Nothing is retrained; only the decoding changes.
