@@ -120,10 +120,7 @@ def run_seed(root: Path, seed: int, dictionary: dict, sentence_p: float, word_p:
                             data, Path(tmp) / "model", Path(tmp) / "log", Path(tmp) / "checkpoints")
         seconds = time.time() - start
         model, tokenizer = finetune.load(task, Path(tmp) / "model", None)
-    _, dev = training.train_dev(source, cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
-    sets = {"en-dev": dev}
-    sets.update({f"{lang}-test": io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
-                 for lang in [SOURCE, *p["transfer"]["targets"]]})
+    sets = ncd.source_sets(p, paths, seed)
     out = {"seed": seed, "train_seconds": round(seconds), "kept_checkpoint": info["best_checkpoint"],
            "switched_sentences": switched, "train_sentences": len(used)}
     out.update({name: ncd.compare(model, tokenizer, recs, scores.ner_scores) for name, recs in sets.items()})

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -37,7 +36,6 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-IGNORE = -100
 
 
 def allowed_transitions(labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +82,7 @@ def word_logprobs(model, tokenizer, records: list[dict], batch_size: int = 64) -
     with torch.inference_mode():
         for begin in range(0, len(order), batch_size):
             batch = collate([encoded[j] for j in range(begin, min(begin + batch_size, len(order)))])
-            keep = batch.pop("labels").numpy() != IGNORE
+            keep = batch.pop("labels").numpy() != ner.IGNORE
             logprobs = torch.log_softmax(model(**batch).logits.float(), -1).numpy()
             for pos, (row, mask) in enumerate(zip(logprobs, keep)):
                 i = order[begin + pos]
@@ -110,24 +108,37 @@ def compare(model, tokenizer, records: list[dict], score) -> dict:
     return out
 
 
+def test_sets(p: dict, paths) -> dict[str, list[dict]]:
+    """English, Hindi and Telugu test sentences in the shared space, as the transfer stages read them."""
+    from xlt import io
+    from xlt.layout import SOURCE
+
+    return {f"{lang}-test": io.read_jsonl(paths.transfer_data("ner", lang) / "test.jsonl")
+            for lang in [SOURCE, *p["transfer"]["targets"]]}
+
+
+def source_sets(p: dict, paths, seed: int) -> dict[str, list[dict]]:
+    """The English dev sentences `transfer-source@ner-<seed>` chose its epoch on, then the test sets."""
+    from xlt import training
+    from xlt.layout import SOURCE
+    from xlt.transfer import stages
+
+    cfg = stages.source_config(p, "ner", seed)
+    _, dev = training.train_dev(paths.transfer_data("ner", SOURCE), cfg.max_train_samples, cfg.max_eval_samples, cfg.seed)
+    return {"en-dev": dev, **test_sets(p, paths)}
+
+
 def transfer_sources(root: Path, seeds: list[int]) -> dict:
-    from xlt import io, training
-    from xlt.layout import SOURCE, Layout
+    from xlt.layout import Layout
     from xlt.params import load
-    from xlt.transfer import finetune, scores, stages
+    from xlt.transfer import finetune, scores
 
     p = load(root / "params.yaml")
     paths, out = Layout(root), {}
     for seed in seeds:
         model, tokenizer = finetune.load("ner", paths.source_model("ner", seed), None)
-        cfg = stages.source_config(p, "ner", seed)
-        _, dev = training.train_dev(paths.transfer_data("ner", SOURCE), cfg.max_train_samples,
-                                    cfg.max_eval_samples, cfg.seed)
-        sets = {"en-dev": dev}
-        sets.update({f"{lang}-test": io.read_jsonl(paths.transfer_data("ner", lang) / "test.jsonl")
-                     for lang in [SOURCE, *p["transfer"]["targets"]]})
         out[f"seed{seed}"] = {name: compare(model, tokenizer, records, scores.ner_scores)
-                              for name, records in sets.items()}
+                              for name, records in source_sets(p, paths, seed).items()}
         print(f"source seed {seed}: " + ", ".join(f"{k} {v['argmax']['f1']} -> {v['viterbi']['f1']}"
                                                   for k, v in out[f"seed{seed}"].items()), flush=True)
     return out
@@ -135,17 +146,14 @@ def transfer_sources(root: Path, seeds: list[int]) -> dict:
 
 def multilingual(root: Path) -> dict:
     """The one model trained on English, Hindi and Telugu together, on each test set (shared space)."""
-    from xlt import io
-    from xlt.layout import SOURCE, Layout
+    from xlt.layout import Layout
     from xlt.params import load
     from xlt.transfer import finetune, scores
 
     p = load(root / "params.yaml")
     paths = Layout(root)
     model, tokenizer = finetune.load("ner", paths.multilingual_model("ner"), None)
-    out = {f"{lang}-test": compare(model, tokenizer, io.read_jsonl(paths.transfer_data("ner", lang) / "test.jsonl"),
-                                   scores.ner_scores)
-           for lang in [SOURCE, *p["transfer"]["targets"]]}
+    out = {name: compare(model, tokenizer, records, scores.ner_scores) for name, records in test_sets(p, paths).items()}
     print("multilingual: " + ", ".join(f"{k} {v['argmax']['f1']} -> {v['viterbi']['f1']}" for k, v in out.items()),
           flush=True)
     return out
@@ -171,17 +179,10 @@ def inlang(root: Path, langs: list[str]) -> dict:
 
 
 def machine() -> dict:
-    """The CPU this ran on (model name and the vector flags that decide its speed), and threads."""
-    out = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
-    try:
-        with open("/proc/cpuinfo") as f:
-            lines = f.read().splitlines()
-        model_name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-        flags = next(line.split(":", 1)[1].split() for line in lines if line.startswith("flags"))
-        out.update(cpu=model_name, flags=sorted(set(flags) & {"avx2", "avx512f", "avx512_bf16", "amx_tile"}))
-    except (OSError, StopIteration):
-        pass
-    return out
+    """The CPU this ran on (model name and the flags that decide its speed paths), and threads."""
+    from xlt.speed import cpu_model, speed_flags
+
+    return {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads()}
 
 
 def main() -> None:
