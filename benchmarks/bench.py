@@ -1,7 +1,7 @@
 """xlt against the usual way, measured in one run on this machine: training throughput, batch
 inference throughput, peak memory, and the ratios.
 
-    python benchmarks/bench.py                      # writes benchmarks/results/bench-<cpu>.json
+    python benchmarks/bench.py                      # writes benchmarks/results/bench-<cpu>-<flag>.json
     python benchmarks/bench.py --train-steps 4 --infer-items 64 --out /tmp/b.json   # a quick look
 
 Same data (IITP Hindi reviews: data/prepared/sentiment/hi), same model family (me5-small), same
@@ -173,6 +173,18 @@ def _cpu() -> dict:
             "bf16_auto": bf16_auto(), "python": platform.python_version()}
 
 
+def _slug(cpu: dict) -> str:
+    """'amd-epyc-avx2': the model name and its widest speed flag, since machines of one name differ
+    (an EPYC with avx512_bf16 trains in bf16, one with only avx2 in fp32) and must not overwrite
+    each other's result. The first result, of the avx512_bf16 EPYC, predates the suffix
+    (bench-amd-epyc.json)."""
+    name = "".join(c if c.isalnum() else "-" for c in cpu["model"].lower()).strip("-")
+    flags = cpu["flags_seen"]
+    tier = next((t for t, f in (("amx", "amx_tile"), ("avx512-bf16", "avx512_bf16"), ("avx512", "avx512f"),
+                                ("avx2", "avx2")) if f in flags), "")
+    return f"{name}-{tier}" if tier else name
+
+
 def _run_part(part: str, a, tmp: Path) -> dict:
     out = tmp / f"{part}.json"
     cmd = [sys.executable, __file__, "--part", part, "--json", str(out), "--train-steps", str(a.train_steps)]
@@ -231,8 +243,7 @@ def main() -> None:
                           "macro_f1_change_points":
                               round(100 * (r["infer-xlt-int8"]["macro_f1"] - r["infer-xlt"]["macro_f1"]), 2),
                           "same_predictions": f"{same}/{len(r['infer-xlt']['predictions'])}"}
-    slug = "".join(c if c.isalnum() else "-" for c in cpu["model"].lower()).strip("-")
-    out = a.out or ROOT / f"benchmarks/results/bench-{slug}.json"
+    out = a.out or ROOT / f"benchmarks/results/bench-{_slug(cpu)}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = out.with_suffix(".tmp")
     tmp_out.write_text(json.dumps(result, indent=2) + "\n")

@@ -47,6 +47,16 @@ def test_gold_audit_tags_whole_untagged_phrases_only():
     assert [(s["sentence"], s["type"], s["span"]) for s in spans] == [(0, "PER", "నరేంద్ర మోదీ"), (0, "LOC", "ఏలూరు")]
 
 
+def test_bench_result_name_tells_the_two_kinds_of_epyc_apart():
+    bench = load_benchmark("bench.py")
+    genoa = {"model": "AMD EPYC", "flags_seen": ["avx2", "avx512_bf16", "avx512f"]}
+    milan = {"model": "AMD EPYC", "flags_seen": ["avx2"]}
+    assert bench._slug(genoa) == "amd-epyc-avx512-bf16"
+    assert bench._slug(milan) == "amd-epyc-avx2"
+    assert bench._slug({"model": "Intel(R) Xeon(R)", "flags_seen": ["amx_tile", "avx2"]}) == "intel-r--xeon-r-amx"
+    assert bench._slug({"model": "Apple M2", "flags_seen": []}) == "apple-m2"
+
+
 def test_translation_runtime_variants_name_a_runtime_and_its_weights():
     import argparse
     bench = load_benchmark("translation_runtime.py")
