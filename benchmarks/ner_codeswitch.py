@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import importlib.util
 import json
 import random
@@ -84,8 +85,10 @@ def codeswitch(record: dict, dictionary: dict[str, list[str]], rng: random.Rando
     return {**record, "tokens": tokens, "tags": tags, "codeswitched": True}
 
 
+@functools.lru_cache(maxsize=1)
 def constrained_decoding():
-    """benchmarks/ner_constrained_decoding.py, the sibling script (its scoring and its machine())."""
+    """benchmarks/ner_constrained_decoding.py, the sibling script (its scoring and its machine()),
+    executed once however many seeds ask for it."""
     path = Path(__file__).resolve().parent / "ner_constrained_decoding.py"
     spec = importlib.util.spec_from_file_location("ner_constrained_decoding", path)
     module = importlib.util.module_from_spec(spec)
