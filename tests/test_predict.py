@@ -79,8 +79,7 @@ def test_ner_tags_equal_the_evaluate_stages_path(ner_dir):
     records = [{"tokens": w, "tags": ["O"] * len(w)} for w in WORDS]
     expected = evaluate_predict(p.model, p.tokenizer, tasks.get("ner"), records)
     got = p.predict(WORDS)
-    assert [o["tags"] for o in got] == expected
-    assert [len(o["tags"]) for o in got] == [len(w) for w in WORDS]
+    assert [o["tags"] for o in got] == expected and [o["words"] for o in got] == WORDS
 
 
 def test_int8_is_torch_only_and_backends_are_checked(sentiment_dir):
@@ -142,12 +141,12 @@ def test_onnx_without_its_packages_says_which_extra(sentiment_dir, tmp_path, mon
 
 def test_read_inputs_text_lines_skip_blanks_and_keep_line_numbers(tmp_path):
     f = tmp_path / "in.txt"
-    f.write_text("Good PHONE http://x.com\n\n  \nबहुत खराब\n", encoding="utf-8")
+    f.write_text("Good PHONE http://x.com\n\n  \nबहुत खराब, रवि.\n", encoding="utf-8")
     records, inputs = predict.read_inputs(f, "sentiment", clean=str.lower)
     assert [r["line"] for r in records] == [1, 4]
     assert records[0]["text"] == "Good PHONE http://x.com" and inputs[0] == "good phone http://x.com"
     records, inputs = predict.read_inputs(f, "ner")
-    assert inputs == [["Good", "PHONE", "http://x.com"], ["बहुत", "खराब"]]
+    assert inputs == [["Good", "PHONE", "http://x.com"], ["बहुत", "खराब", ",", "रवि", "."]]   # as the corpora split
 
 
 def test_read_inputs_jsonl_keeps_every_field_and_reads_tokens(tmp_path):

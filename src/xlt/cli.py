@@ -217,7 +217,8 @@ def predict(ctx, model_dir, input_path, out, backend, batch_size, int8, no_clean
     if threads:
         torch.set_num_threads(threads)
     start = time.perf_counter()
-    predictor = Predictor(model_dir, backend=backend, batch_size=batch_size, int8=int8, cache_dir=cache_dir)
+    predictor = Predictor(model_dir, backend=backend, batch_size=batch_size, int8=int8, cache_dir=cache_dir,
+                          progress=True)
     clean = None
     if predictor.task == "sentiment" and not no_clean:
         cfg = CleanConfig.from_params(_params(ctx)["preprocess"]["sentiment"])

@@ -27,10 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer
 
 from xlt import io, modelstore, tasks
+from xlt.demo.text import words as split_words
 from xlt.speed import bf16_auto
+from xlt.tasks.ner import IGNORE, align_labels
 
 BACKENDS = ("torch", "onnx")
 MAX_LENGTH = 512          # whole sentences, as the evaluate stages read them
@@ -80,7 +83,8 @@ class Predictor:
     """Loads a model directory (compact or plain Hugging Face) once; `predict` runs whole lists."""
 
     def __init__(self, model_dir: Path, backend: str = "torch", batch_size: int = BATCH_SIZE,
-                 int8: bool = False, bf16: bool | None = None, cache_dir: Path | None = None):
+                 int8: bool = False, bf16: bool | None = None, cache_dir: Path | None = None,
+                 progress: bool = False):
         if backend not in BACKENDS:
             raise PredictError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
         if backend == "onnx" and int8:
@@ -93,7 +97,7 @@ class Predictor:
         self.task = task_of(config, self.model_dir)
         self.labels = [config.id2label[i] for i in sorted(config.id2label, key=int)]
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
-        self.backend, self.batch_size, self.int8 = backend, batch_size, int8
+        self.backend, self.batch_size, self.int8, self.progress = backend, batch_size, int8, progress
         self.bf16 = bf16_auto()["bf16"] if bf16 is None else bf16
         auto_model = tasks.get(self.task).auto_model
         if backend == "torch":
@@ -128,24 +132,22 @@ class Predictor:
         enc = self.tokenizer(inputs, is_split_into_words=words, truncation=True, max_length=MAX_LENGTH)
         rows = enc["input_ids"]
         out: list = [None] * len(inputs)
-        for batch in token_sorted_batches([len(r) for r in rows], self.batch_size):
+        batches = token_sorted_batches([len(r) for r in rows], self.batch_size)
+        for batch in tqdm(batches, desc="predicting", unit="batch", disable=not self.progress or len(batches) < 10):
             ids, mask = padded([rows[i] for i in batch], self.tokenizer.pad_token_id)
             logits = self._forward(ids, mask)
             for pos, i in enumerate(batch):
                 if not words:
                     out[i] = logits[pos]
                     continue
-                firsts, prev = [], None
-                for t, w in enumerate(enc.word_ids(i)):
-                    if w is not None and w != prev:
-                        firsts.append(t)
-                    prev = w
-                out[i] = logits[pos, firsts]
+                # The first sub-token of each word, by the rule training labels with.
+                word_at = align_labels(enc.word_ids(i), list(range(len(inputs[i]))))
+                out[i] = logits[pos, [t for t, w in enumerate(word_at) if w != IGNORE]]
         return out
 
     def predict(self, inputs: list) -> list[dict]:
-        """Sentiment: {'label', 'probabilities': {label: p}}. NER: {'tags': one per word} (a word
-        cut off by MAX_LENGTH is tagged O, as the evaluate stages count it)."""
+        """Sentiment: {'label', 'probabilities': {label: p}}. NER: {'words', 'tags': one per word}
+        (a word cut off by MAX_LENGTH is tagged O, as the evaluate stages count it)."""
         results = []
         for x, lg in zip(inputs, self.logits(inputs)):
             probs = _softmax(lg)
@@ -154,13 +156,14 @@ class Predictor:
                                 "probabilities": {l: round(float(p), 4) for l, p in zip(self.labels, probs)}})
             else:
                 tags = [self.labels[int(j)] for j in lg.argmax(-1)] if len(lg) else []
-                results.append({"tags": tags + ["O"] * (len(x) - len(tags))})
+                results.append({"words": list(x), "tags": tags + ["O"] * (len(x) - len(tags))})
         return results
 
 
 def read_inputs(path: Path, task: str, clean=None) -> tuple[list[dict], list]:
     """(records, model inputs). `.jsonl`: one object per line with 'text' (a string; NER splits it
-    at whitespace) or, for NER, 'tokens' (a list of strings). Anything else: one sentence per line.
+    into words as the NER corpora are: at whitespace, punctuation split off, xlt.demo.text.words)
+    or, for NER, 'tokens' (a list of strings). Anything else: one sentence per line.
     Records are the lines as given plus 'line' (blank lines are skipped); inputs are what the
     model reads: sentiment texts passed through `clean` (the pipeline's preprocessing), NER word
     lists. A bad line stops with `path:line: problem` (xlt.io.DataError)."""
@@ -185,7 +188,7 @@ def read_inputs(path: Path, task: str, clean=None) -> tuple[list[dict], list]:
                 if not (isinstance(x, list) and x and all(isinstance(t, str) and t.strip() for t in x)):
                     raise io.DataError(path, n, "'tokens' must be a non-empty list of non-blank strings")
             elif isinstance(text, str) and text.strip():
-                x = text.split() if task == "ner" else clean(text) if clean else text
+                x = [w.text for w in split_words(text)] if task == "ner" else clean(text) if clean else text
                 if not x:
                     raise io.DataError(path, n, "nothing left after cleaning (only URLs, e-mails, handles or HTML)")
             else:
