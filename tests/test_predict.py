@@ -105,12 +105,22 @@ def test_onnx_backend_agrees_with_torch_and_exports_once(which, sentiment_dir, n
     reference = predict.Predictor(model_dir, bf16=False).logits(inputs)
     fast = predict.Predictor(model_dir, backend="onnx", batch_size=3, cache_dir=tmp_path)
     assert fast.onnx_path.parent.parent == tmp_path and "onnxruntime" in fast.describe()
+    assert io.read_json(fast.onnx_path.parent / "source.json")["largest_logit_difference_on_check"] < 1e-4
     for a, b in zip(fast.logits(inputs), reference):
         np.testing.assert_allclose(a, b, atol=1e-4)
     # A second predictor reuses the cached export (exporting again would fail here).
     monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: pytest.fail("exported twice"))
     again = predict.Predictor(model_dir, backend="onnx", cache_dir=tmp_path)
     assert again.onnx_path == fast.onnx_path
+
+
+def test_an_export_that_disagrees_with_torch_is_refused_and_not_cached(sentiment_dir, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    monkeypatch.setattr(predict, "_check_export", lambda *a: 0.5)
+    with pytest.raises(predict.PredictError, match="disagrees with torch"):
+        predict.Predictor(sentiment_dir, backend="onnx", cache_dir=tmp_path)
+    assert not list(tmp_path.rglob("model.onnx"))
 
 
 def test_the_cache_key_follows_the_model_bytes(sentiment_dir, tmp_path):
