@@ -240,11 +240,10 @@ def main() -> None:
     if a.part:
         if a.part == "onnx-export":
             _export(a.json)
+        elif a.part.startswith("train"):
+            _train(a.part, a.train_steps, a.json)
         else:
-            if a.part.startswith("train"):
-                _train(a.part, a.train_steps, a.json)
-            else:
-                _infer(a.part, a.infer_items, a.json, a.repeats)
+            _infer(a.part, a.infer_items, a.json, a.repeats)
         return
     for path in (FINETUNED, TRIMMED):
         if not (path / "config.json").exists():

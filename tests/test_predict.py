@@ -201,6 +201,14 @@ def test_cli_predict_writes_one_line_per_input_beside_its_fields(sentiment_dir, 
     assert f"{len(SENTENCES)} sentiment predictions" in res.output
 
 
+def test_cli_predict_reads_the_input_before_loading_the_model(sentiment_dir, tmp_path, monkeypatch):
+    f = tmp_path / "reviews.jsonl"
+    f.write_text('{"text": "fine"}\n{"text": 3}\n')
+    monkeypatch.setattr(predict, "Predictor", lambda *a, **k: pytest.fail("the model loaded before the input was read"))
+    res = CliRunner().invoke(cli, ["--params", "params.yaml", "predict", str(sentiment_dir), str(f)])
+    assert isinstance(res.exception, io.DataError) and str(res.exception) == f"{f}:2: needs 'text' (a non-blank string)"
+
+
 def test_cli_predict_bad_line_exits_2_naming_it(sentiment_dir, tmp_path):
     import subprocess
     import sys

@@ -195,15 +195,15 @@ def export_model(model_dir, out_dir, task):
               help="onnx: onnxruntime on the model exported once (cached; needs the `onnx` extra)")
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--int8", is_flag=True, help="torch: dynamic int8 quantisation of the Linear layers (faster, "
-              "about a point less accurate on IITP Hindi: benchmarks/bench.py)")
+              "1-2 points less accurate on IITP Hindi: benchmarks/bench.py)")
 @click.option("--no-clean", is_flag=True, help="sentiment: skip the pipeline's text cleaning (preprocess.sentiment)")
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads (default: all cores)")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="where onnx exports are kept (default: $XDG_CACHE_HOME/xlt/onnx)")
 @click.pass_context
 def predict(ctx, model_dir, input_path, out, backend, batch_size, int8, no_clean, threads, cache_dir):
-    """Label a file with a fine-tuned model: sentiment (label and probabilities) or NER (a tag per
-    word). INPUT_PATH: .jsonl with 'text' (or 'tokens' for NER) per line, or plain text, one
+    """Label a file with a fine-tuned model: sentiment (label and probabilities) or NER (the words,
+    a tag each). INPUT_PATH: .jsonl with 'text' (or 'tokens' for NER) per line, or plain text, one
     sentence per line. Output: one JSON object per input line: its fields as given, 'line', and
     'prediction'."""
     import json
@@ -213,18 +213,19 @@ def predict(ctx, model_dir, input_path, out, backend, batch_size, int8, no_clean
 
     from xlt import io
     from xlt.data.preprocess import CleanConfig, clean_text
-    from xlt.predict import Predictor
+    from xlt.predict import Predictor, model_task, read_inputs
     if threads:
         torch.set_num_threads(threads)
+    # The input is read (and a bad line reported) before the model loads.
+    task = model_task(model_dir)
+    clean = None
+    if task == "sentiment" and not no_clean:
+        cfg = CleanConfig.from_params(_params(ctx)["preprocess"]["sentiment"])
+        clean = lambda text: clean_text(text, cfg)       # noqa: E731
+    records, inputs = read_inputs(input_path, task, clean)
     start = time.perf_counter()
     predictor = Predictor(model_dir, backend=backend, batch_size=batch_size, int8=int8, cache_dir=cache_dir,
                           progress=True)
-    clean = None
-    if predictor.task == "sentiment" and not no_clean:
-        cfg = CleanConfig.from_params(_params(ctx)["preprocess"]["sentiment"])
-        clean = lambda text: clean_text(text, cfg)       # noqa: E731
-    from xlt.predict import read_inputs
-    records, inputs = read_inputs(input_path, predictor.task, clean)
     loaded = time.perf_counter()
     # The input's fields stay as given (a gold 'label' too); the model's answer is one field beside them.
     results = [{**r, "prediction": pred} for r, pred in zip(records, predictor.predict(inputs))]

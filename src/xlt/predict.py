@@ -63,6 +63,15 @@ def task_of(config, model_dir: Path | None = None) -> str:
     raise PredictError(f"architectures {archs}: neither a sequence nor a token classifier")
 
 
+def model_task(model_dir: Path) -> str:
+    """'sentiment' or 'ner' for a model directory (PredictError if it is none)."""
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").exists():
+        raise PredictError(f"{model_dir}: no config.json; not a model directory "
+                           f"(models/<model>/<task>/<lang>/ after `dvc repro`, or `xlt export-model` output)")
+    return task_of(AutoConfig.from_pretrained(model_dir), model_dir)
+
+
 def token_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
     """Indices grouped into batches of neighbours in token count (stable: ties keep input order)."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
@@ -90,11 +99,8 @@ class Predictor:
         if backend == "onnx" and int8:
             raise PredictError("int8 is torch's dynamic quantisation: use it with backend torch")
         self.model_dir = Path(model_dir)
-        if not (self.model_dir / "config.json").exists():
-            raise PredictError(f"{self.model_dir}: no config.json; not a model directory "
-                               f"(models/<model>/<task>/<lang>/ after `dvc repro`, or `xlt export-model` output)")
+        self.task = model_task(self.model_dir)
         config = AutoConfig.from_pretrained(self.model_dir)
-        self.task = task_of(config, self.model_dir)
         self.labels = [config.id2label[i] for i in sorted(config.id2label, key=int)]
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         self.backend, self.batch_size, self.int8, self.progress = backend, batch_size, int8, progress
