@@ -109,7 +109,10 @@ class Predictor:
         if backend == "torch":
             self.model = modelstore.load(auto_model, self.model_dir)
             if int8:
-                self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8)
+                with warnings.catch_warnings():   # torch marks eager quantisation deprecated; 2.13 (the pin) has it
+                    warnings.simplefilter("ignore", UserWarning)
+                    self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear},
+                                                                        dtype=torch.qint8)
             self.session = None
         else:
             self.bf16 = False      # onnxruntime runs the float32 graph
