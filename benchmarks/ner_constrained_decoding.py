@@ -35,37 +35,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# The decoders live in the library, which `xlt predict --decode viterbi` uses too.
+from xlt.decoding import argmax, viterbi
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def allowed_transitions(labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(start[k], trans[a, b]): which labels may open a sentence, which may follow which (IOB2)."""
-    def inside(label: str) -> bool:
-        return label.startswith("I-")
-
-    start = np.array([not inside(lab) for lab in labels])
-    trans = np.array([[not inside(b) or (a != "O" and a[2:] == b[2:]) for b in labels] for a in labels])
-    return start, trans
-
-
-def viterbi(logprobs: np.ndarray, labels: list[str]) -> list[str]:
-    """The valid IOB2 sequence with the highest total log-probability (words x labels in)."""
-    start, trans = allowed_transitions(labels)
-    penalty = np.where(trans, 0.0, -np.inf)
-    score = np.where(start, logprobs[0], -np.inf)
-    back = []
-    for row in logprobs[1:]:
-        cand = score[:, None] + penalty
-        back.append(cand.argmax(0))
-        score = cand.max(0) + row
-    best = [int(score.argmax())]
-    for pointers in reversed(back):
-        best.append(int(pointers[best[-1]]))
-    return [labels[i] for i in reversed(best)]
-
-
-def argmax(logprobs: np.ndarray, labels: list[str]) -> list[str]:
-    return [labels[i] for i in logprobs.argmax(-1)]
 
 
 def word_logprobs(model, tokenizer, records: list[dict], batch_size: int = 64) -> list[np.ndarray]:

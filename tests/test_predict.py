@@ -82,6 +82,21 @@ def test_ner_tags_equal_the_evaluate_stages_path(ner_dir):
     assert [o["tags"] for o in got] == expected and [o["words"] for o in got] == WORDS
 
 
+def test_viterbi_decoding_gives_valid_iob2_and_changes_only_invalid_sentences(ner_dir):
+    plain = predict.Predictor(ner_dir, bf16=False).predict(WORDS)
+    constrained = predict.Predictor(ner_dir, bf16=False, decode="viterbi").predict(WORDS)
+
+    def valid(tags):
+        return all(not t.startswith("I-") or (p != "O" and p[2:] == t[2:]) for p, t in zip(["O"] + tags, tags))
+    assert not all(valid(a["tags"]) for a in plain)      # the random head predicts some O I-X
+    assert all(valid(c["tags"]) for c in constrained)
+    for a, c in zip(plain, constrained):
+        if valid(a["tags"]):
+            assert c["tags"] == a["tags"]
+    with pytest.raises(predict.PredictError, match="decoding 'beam'"):
+        predict.Predictor(ner_dir, decode="beam")
+
+
 def test_int8_is_torch_only_and_backends_are_checked(sentiment_dir):
     with pytest.raises(predict.PredictError, match="int8"):
         predict.Predictor(sentiment_dir, backend="onnx", int8=True)

@@ -30,7 +30,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoConfig, AutoTokenizer
 
-from xlt import io, modelstore, tasks
+from xlt import decoding, io, modelstore, tasks
 from xlt.demo.text import words as split_words
 from xlt.speed import bf16_auto
 from xlt.tasks.ner import IGNORE, align_labels
@@ -93,9 +93,11 @@ class Predictor:
 
     def __init__(self, model_dir: Path, backend: str = "torch", batch_size: int = BATCH_SIZE,
                  int8: bool = False, bf16: bool | None = None, cache_dir: Path | None = None,
-                 progress: bool = False):
+                 progress: bool = False, decode: str = "argmax"):
         if backend not in BACKENDS:
             raise PredictError(f"backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        if decode not in decoding.DECODERS:
+            raise PredictError(f"decoding {decode!r}: choose one of {', '.join(decoding.DECODERS)}")
         if backend == "onnx" and int8:
             raise PredictError("int8 is torch's dynamic quantisation: use it with backend torch")
         self.model_dir = Path(model_dir)
@@ -104,6 +106,7 @@ class Predictor:
         self.labels = [config.id2label[i] for i in sorted(config.id2label, key=int)]
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         self.backend, self.batch_size, self.int8, self.progress = backend, batch_size, int8, progress
+        self.decode = decode
         self.bf16 = bf16_auto()["bf16"] if bf16 is None else bf16
         auto_model = tasks.get(self.task).auto_model
         if backend == "torch":
@@ -156,16 +159,16 @@ class Predictor:
         return out
 
     def predict(self, inputs: list) -> list[dict]:
-        """Sentiment: {'label', 'probabilities': {label: p}}. NER: {'words', 'tags': one per word}
-        (a word cut off by MAX_LENGTH is tagged O, as the evaluate stages count it)."""
+        """Sentiment: {'label', 'probabilities': {label: p}}. NER: {'words', 'tags': one per word},
+        decoded by `decode` (xlt.decoding; a word cut off by MAX_LENGTH is tagged O, as the
+        evaluate stages count it)."""
         results = []
         for x, lg in zip(inputs, self.logits(inputs)):
-            probs = _softmax(lg)
             if self.task == "sentiment":
                 results.append({"label": self.labels[int(lg.argmax())],
-                                "probabilities": {l: round(float(p), 4) for l, p in zip(self.labels, probs)}})
+                                "probabilities": {l: round(float(p), 4) for l, p in zip(self.labels, _softmax(lg))}})
             else:
-                tags = [self.labels[int(j)] for j in lg.argmax(-1)] if len(lg) else []
+                tags = decoding.decode(decoding.log_softmax(lg), self.labels, self.decode) if len(lg) else []
                 results.append({"words": list(x), "tags": tags + ["O"] * (len(x) - len(tags))})
         return results
 
