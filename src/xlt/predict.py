@@ -11,10 +11,12 @@ Why it is faster than `transformers.pipeline` on the same weights (benchmarks/be
 * backend `onnx`: the same float32 weights exported once to ONNX (eager attention, so that
   onnxruntime's BERT optimizer fuses attention, GELU and the skip-layer-norms) and run by
   onnxruntime, whose GEMMs outrun MKL's on the AMD EPYC measured. The export is cached under
-  `cache_dir` by a hash of the model directory's bytes and the library versions; it costs a few
-  seconds once per model. Needs the `onnx` extra (`pip install -e ".[onnx]"`).
+  `cache_dir` by a hash of the model directory's bytes and the library versions, once it has
+  reproduced torch's logits on a check batch; it costs about 12 s once per me5-small model. Needs
+  the `onnx` extra (`pip install -e ".[onnx]"`).
 Predictions equal the evaluate stages' up to float rounding (tests/test_predict.py checks both
-backends against a plain forward pass).
+backends against a plain forward pass). NER tags are each word's argmax by default, as in the
+pipeline's metrics, or the best valid IOB2 sequence (`decode="viterbi"`, xlt.decoding).
 """
 from __future__ import annotations
 
