@@ -34,6 +34,7 @@ from transformers import AutoConfig, AutoTokenizer
 
 from xlt import decoding, io, modelstore, tasks
 from xlt.demo.text import words as split_words
+from xlt.params import TASKS
 from xlt.speed import bf16_auto
 from xlt.tasks.ner import IGNORE, align_labels
 
@@ -55,8 +56,9 @@ def task_of(config, model_dir: Path | None = None) -> str:
     """The training stages record the task in train_info.json; a plain Hugging Face directory
     (`xlt export-model`) names its head class in config.architectures."""
     info = Path(model_dir or "") / "train_info.json"
-    if model_dir is not None and info.exists() and io.read_json(info).get("task") in ("sentiment", "ner"):
-        return io.read_json(info)["task"]
+    recorded = io.read_json(info).get("task") if model_dir is not None and info.exists() else None
+    if recorded in TASKS:
+        return recorded
     archs = config.architectures or []
     if any(a.endswith("TokenClassification") for a in archs):
         return "ner"
@@ -65,13 +67,18 @@ def task_of(config, model_dir: Path | None = None) -> str:
     raise PredictError(f"architectures {archs}: neither a sequence nor a token classifier")
 
 
-def model_task(model_dir: Path) -> str:
-    """'sentiment' or 'ner' for a model directory (PredictError if it is none)."""
+def model_config(model_dir: Path):
+    """The directory's config (PredictError if it has none)."""
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
         raise PredictError(f"{model_dir}: no config.json; not a model directory "
                            f"(models/<model>/<task>/<lang>/ after `dvc repro`, or `xlt export-model` output)")
-    return task_of(AutoConfig.from_pretrained(model_dir), model_dir)
+    return AutoConfig.from_pretrained(model_dir)
+
+
+def model_task(model_dir: Path) -> str:
+    """'sentiment' or 'ner' for a model directory (PredictError if it is none)."""
+    return task_of(model_config(model_dir), model_dir)
 
 
 def token_sorted_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
@@ -103,8 +110,8 @@ class Predictor:
         if backend == "onnx" and int8:
             raise PredictError("int8 is torch's dynamic quantisation: use it with backend torch")
         self.model_dir = Path(model_dir)
-        self.task = model_task(self.model_dir)
-        config = AutoConfig.from_pretrained(self.model_dir)
+        config = model_config(self.model_dir)
+        self.task = task_of(config, self.model_dir)
         self.labels = [config.id2label[i] for i in sorted(config.id2label, key=int)]
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         self.backend, self.batch_size, self.int8, self.progress = backend, batch_size, int8, progress
@@ -168,7 +175,8 @@ class Predictor:
         for x, lg in zip(inputs, self.logits(inputs)):
             if self.task == "sentiment":
                 results.append({"label": self.labels[int(lg.argmax())],
-                                "probabilities": {l: round(float(p), 4) for l, p in zip(self.labels, _softmax(lg))}})
+                                "probabilities": {l: round(float(p), 4)
+                                                  for l, p in zip(self.labels, np.exp(decoding.log_softmax(lg)))}})
             else:
                 tags = decoding.decode(decoding.log_softmax(lg), self.labels, self.decode) if len(lg) else []
                 results.append({"words": list(x), "tags": tags + ["O"] * (len(x) - len(tags))})
@@ -214,11 +222,6 @@ def read_inputs(path: Path, task: str, clean=None) -> tuple[list[dict], list]:
     if not records:
         raise io.DataError(path, None, "no sentences")
     return records, inputs
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 # --------------------------------------------------------------------------- onnx
