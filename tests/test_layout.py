@@ -17,6 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from xlt.layout import BASELINE, SOURCE, Layout
+from xlt.transfer.paths import matrix_metrics
 
 REPO = Path(__file__).resolve().parents[1]
 L = Layout()
@@ -63,6 +64,8 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
                               [L.zeroshot_metrics(TASK, SEED)]),
         "transfer-inlang": (mtl, [L.model(ENC, TASK, LANG), L.transfer_data(TASK, LANG)],
                             [L.inlang_metrics(TASK, LANG)]),
+        "transfer-matrix": ({"task": TASK, "source": LANG}, [L.model(ENC, TASK, LANG), L.transfer_data(TASK)],
+                            [matrix_metrics(Path(), TASK, LANG)]),
         "transfer-fewshot": ({"task": TASK, "lang": LANG, "k": K},
                              [L.pretrained(ENC), L.source_model(TASK, SEED).parent, L.transfer_data(TASK, LANG),
                               L.transfer_data(TASK, SOURCE)],
@@ -71,7 +74,8 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
                                   [L.multilingual_model(TASK), *L.log_files(L.multilingual_train_log(TASK)),
                                    L.multilingual_metrics(TASK), L.run_facts(L.multilingual_metrics(TASK))]),
         "transfer-report": (TASK, [L.zeroshot_metrics(TASK, SEED).parent, L.fewshot_metrics(TASK, LANG, K).parents[1],
-                                   L.inlang_metrics(TASK, LANG).parent, L.multilingual_metrics(TASK),
+                                   L.inlang_metrics(TASK, LANG).parent, matrix_metrics(Path(), TASK, LANG).parent,
+                                   L.multilingual_metrics(TASK),
                                    L.run_facts(L.multilingual_metrics(TASK)),
                                    L.transfer_data(TASK), L.published()],
                             [L.transfer_report(TASK), L.transfer_figure(TASK), L.transfer_curves(TASK)]),

@@ -44,8 +44,13 @@ def test_repro_writes_the_transfer_metrics_and_report(reproduced):
     assert "seconds" not in json.dumps(multi)          # beside it, as for the few-shot points
     multi_facts = json.loads((repo_copy / "metrics/transfer/multilingual/sentiment.run.json").read_text())
     assert multi_facts["train_seconds"] >= 0 and multi_facts["train_examples"] == sum(multi["examples"]["train"].values())
+    cross = {src: json.loads((repo_copy / f"metrics/transfer/matrix/sentiment/{src}.json").read_text())
+             for src in ("en", "te")}
+    assert set(cross["en"]) == {"source", "model", "te"} and set(cross["te"]) == {"source", "model", "en"}
+    assert cross["en"]["te"]["n"] == zs["te"]["n"]
     report = (repo_copy / "reports/transfer/sentiment.md").read_text()
     assert "Zero-shot" in report and "Transfer gap" in report and "One multilingual model" in report
+    assert "## Language matrix" in report and "| Telugu | " in report.split("## Language matrix")[1]
     assert (repo_copy / "reports/transfer/sentiment.png").stat().st_size > 1000
     curves = repo_copy / "plots/transfer/curves/sentiment/te"
     assert [r["k"] for r in json.loads((curves / "sequential.json").read_text())] == [0, 10]

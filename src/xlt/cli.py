@@ -323,6 +323,22 @@ def transfer_inlang(ctx, task, lang):
     click.echo(f"{task}/{lang} in-language: {_brief(task, inlang(_params(ctx), task, lang, ctx.obj['root']))}")
 
 
+@transfer.command("matrix")
+@task_opt
+@click.option("--source", type=click.Choice(LANGS), required=True,
+              help="the language whose in-language model is applied to the others' test sets")
+@click.pass_context
+def transfer_matrix(ctx, task, source):
+    """The in-language model of one language on the other languages' test sets (shared space):
+    metrics/transfer/matrix/<task>/<source>.json."""
+    from xlt.transfer.matrix import cross
+    from xlt.transfer.stages import _brief
+    out = cross(_params(ctx), task, source, ctx.obj["root"])
+    for lang, s in out.items():
+        if isinstance(s, dict):
+            click.echo(f"{task}: {source} model on {lang}: {_brief(task, s)}")
+
+
 @transfer.command("fewshot")
 @task_opt
 @lang_opt

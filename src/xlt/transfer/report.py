@@ -12,6 +12,7 @@ from ruamel.yaml import YAML
 
 from xlt import io
 from xlt.layout import Layout
+from xlt.transfer.paths import matrix_metrics
 
 LANG_NAMES = {"en": "English", "hi": "Hindi", "te": "Telugu"}
 ARM_NAMES = {"sequential": "English, then k target", "target": "k target only",
@@ -350,6 +351,54 @@ def _findings(root: Path, p: dict, tasks: list[str]) -> list[str]:
     return out
 
 
+def matrix_cells(root: Path, p: dict, task: str) -> dict:
+    """(source, test language) -> score dict: transfer-matrix off the diagonal, transfer-inlang on it."""
+    langs = ["en"] + list(p["transfer"]["targets"])
+    cells = {}
+    for src in langs:
+        m = _read(matrix_metrics(root, task, src)) or {}
+        for tgt in langs:
+            s = _read(Layout(root).inlang_metrics(task, tgt)) if src == tgt else m.get(tgt)
+            if s is not None:
+                cells[src, tgt] = s
+    return cells
+
+
+def _matrix_table(root: Path, p: dict, task: str) -> list[str]:
+    langs = ["en"] + list(p["transfer"]["targets"])
+    cells = matrix_cells(root, p, task)
+    lines = ["| model trained on | " + " | ".join(f"{LANG_NAMES[l]} test" for l in langs) + " |",
+             "|---|" + "---:|" * len(langs)]
+    for src in langs:
+        row = []
+        for tgt in langs:
+            s = cells.get((src, tgt))
+            text = "not run" if s is None else (f"{_pct(s['f1'])} ({_pct(s['ci95']['f1'][0])}–{_pct(s['ci95']['f1'][1])})")
+            row.append(f"**{text}**" if src == tgt and s is not None else text)
+        lines.append(f"| {LANG_NAMES[src]} | " + " | ".join(row) + " |")
+    return lines
+
+
+def _matrix_finding(root: Path, p: dict, task: str) -> list[str]:
+    """Per target: the best other source against English (the zero-shot models' mean) and in-language."""
+    cells = matrix_cells(root, p, task)
+    zs = zeroshot_rows(root, p, task)
+    out = []
+    for tgt in p["transfer"]["targets"]:
+        others = {src: cells[src, tgt]["f1"] for src in p["transfer"]["targets"] if src != tgt and (src, tgt) in cells}
+        if not others or (tgt, tgt) not in cells:
+            continue
+        src = max(others, key=others.get)
+        english = (f"English zero-shot {100 * np.mean([x['f1'] for x in zs[tgt]]):.1f} (mean of "
+                   f"{len(zs[tgt])} source models)" if zs.get(tgt) else "English zero-shot not run")
+        if ("en", tgt) in cells:
+            english += f", the main pipeline's English model {_pct(cells['en', tgt]['f1'])}"
+        out.append(f"- **{TASK_NAMES[task]}, {LANG_NAMES[tgt]}, from {LANG_NAMES[src]}**: the {LANG_NAMES[src]} "
+                   f"in-language model scores {_pct(others[src])} on {LANG_NAMES[tgt]} test, against {english} and "
+                   f"{LANG_NAMES[tgt]}'s own model {_pct(cells[tgt, tgt]['f1'])} (one model each; language matrix below).")
+    return out
+
+
 def write_report(p: dict, root: Path, task: str) -> Path:
     root = Path(root)
     refs = YAML(typ="safe").load(Layout(root).published().read_text(encoding="utf-8"))
@@ -363,7 +412,8 @@ def write_report(p: dict, root: Path, task: str) -> Path:
     out = [f"# Cross-lingual transfer from English: {TASK_NAMES[task]}", "",
            f"Written by `dvc repro transfer-report@{task}` from `metrics/transfer/`. Scores in percent on the label "
            f"space both sides share: {space}. 95% intervals resample the test items (bootstrap).", ""]
-    out += ["## What the numbers say", ""] + _findings(root, p, tasks) + _multilingual_finding(root, p, task) + [""]
+    out += ["## What the numbers say", ""] + _findings(root, p, tasks) + _multilingual_finding(root, p, task) \
+        + _matrix_finding(root, p, task) + [""]
     out += ["## Zero-shot", "", "English models applied unchanged to each test set.", ""]
     out += _zeroshot_table(root, p, task) + [""]
     out += ["## Few-shot learning curves", "",
@@ -390,6 +440,14 @@ def write_report(p: dict, root: Path, task: str) -> Path:
         second = m["accuracy"] if task == "sentiment" else m["overlap"]["f1"]
         out.append(f"| {LANG_NAMES[lang]} | {_pct(m['f1'])} | {_pct(second)} | "
                    f"{_pct(m['ci95']['f1'][0])}–{_pct(m['ci95']['f1'][1])} |")
+    out += ["", "## Language matrix", "",
+            "Each in-language model of the main pipeline on every test set, scored like the rows above "
+            f"({'macro-F1' if task == 'sentiment' else 'strict F1'}, 95% bootstrap interval). Rows: the language the "
+            "model was trained on (all its training data, the main pipeline's single seed); the diagonal (bold) is the "
+            "table above. Off the diagonal is zero-shot transfer, from English (its own dataset, not the source models "
+            "above) or from the other Indian language" + (": Hindi and Telugu IL-NER share an annotation guideline "
+            "and type set, not a script." if task == "ner" else ": a different dataset and domain (product "
+            "reviews, news).") + " `dvc repro transfer-matrix`.", ""] + _matrix_table(root, p, task)
     out += ["", "## One multilingual model against per-language models", ""] + _multilingual_table(root, p, task)
     out += ["", "## Transfer gap (XTREME style)", "",
             "English score minus target score of the same zero-shot models, on the same label space.", ""]
