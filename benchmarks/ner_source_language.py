@@ -25,16 +25,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 from xlt import io
+from xlt.speed import cpu_model, speed_flags
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ner_constrained_decoding as ncd  # noqa: E402  (the sibling benchmark: its machine())
 
 
 def run(root: Path, source: str, seed: int) -> dict:
@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, help="write the results here (JSON), after every run")
     a = ap.parse_args()
     root = a.root.resolve()
-    results = {"runs": [], "machine": ncd.machine(),
+    results = {"runs": [], "machine": {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads()},
                "command": f"python benchmarks/ner_source_language.py --sources {' '.join(a.sources)} "
                           f"--seeds {' '.join(map(str, a.seeds))}"}
     for source in a.sources:
