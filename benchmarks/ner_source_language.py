@@ -33,6 +33,7 @@ import torch
 
 from xlt import io
 from xlt.speed import cpu_model, speed_flags
+from xlt.transfer.report import _mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,8 +90,7 @@ def main() -> None:
         runs = [r for r in results["runs"] if r["source"] == source]
         for name in [k for k in runs[0] if k.endswith("-test")]:
             f1 = [r[name]["f1"] for r in runs]
-            mean = sum(f1) / len(f1)
-            std = (sum((x - mean) ** 2 for x in f1) / max(1, len(f1) - 1)) ** 0.5
+            mean, std = _mean_std(f1)      # the transfer report's mean and sample std (0 for one seed)
             print(f"{source} -> {name}: strict F1 {mean:.1f} +- {std:.1f} ({len(f1)} seeds)")
     if not a.out:
         print(json.dumps(results, indent=1))
