@@ -19,6 +19,7 @@ Needs the prepared and transfer data and the encoder (`dvc repro split transfer-
 Writes nothing in the repository unless --out names a file there.
 
     python benchmarks/ner_source_language.py [--root .] [--sources hi] [--seeds 1 2] [--out FILE]
+        [--set learning_rate=1e-4 batch_size=8 epochs=3]    a variant of the recipe (a seed study)
 """
 from __future__ import annotations
 
@@ -36,9 +37,26 @@ from xlt.speed import cpu_model, speed_flags
 from xlt.transfer.report import _mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ("learning_rate", "batch_size", "epochs", "bf16")     # what --set may change, recorded per run
 
 
-def run(root: Path, source: str, seed: int) -> dict:
+def recipe_overrides(items: list[str]) -> dict:
+    """--set learning_rate=1e-4 epochs=5 -> {"learning_rate": 1e-4, "epochs": 5}: a variant of the
+    pipeline's recipe for a seed study (the model's other settings stay as params.yaml has them)."""
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or key not in RECIPE:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(RECIPE)}")
+        try:
+            out[key] = value.lower() in ("1", "true", "yes") if key == "bf16" else (
+                int(value) if key == "batch_size" else float(value))
+        except ValueError:
+            raise SystemExit(f"--set {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def run(root: Path, source: str, seed: int, overrides: dict | None = None) -> dict:
     import xlt.train as xtrain
     from xlt.layout import SOURCE, Layout
     from xlt.params import load, train_config
@@ -47,7 +65,7 @@ def run(root: Path, source: str, seed: int) -> dict:
 
     p = load(root / "params.yaml")
     paths, task, encoder = Layout(root), "ner", p["transfer"]["encoder"]
-    cfg = dataclasses.replace(train_config(p, encoder, task, source), seed=seed)
+    cfg = dataclasses.replace(train_config(p, encoder, task, source), seed=seed, **(overrides or {}))
     with tempfile.TemporaryDirectory() as tmp:
         start = time.time()
         info = xtrain.train(encoder, task, source, cfg, paths.pretrained(encoder), paths.prepared(task, source),
@@ -56,7 +74,8 @@ def run(root: Path, source: str, seed: int) -> dict:
         model, tokenizer = finetune.load(task, Path(tmp) / "model", None)
     t = p["transfer"]
     space = space_from_params(task, t["labels"])
-    out = {"source": source, "seed": seed, "train_seconds": round(seconds), "kept_checkpoint": info["best_checkpoint"],
+    out = {"source": source, "seed": seed, "recipe": {k: getattr(cfg, k) for k in RECIPE},
+           "train_seconds": round(seconds), "kept_checkpoint": info["best_checkpoint"],
            "train_sentences": info["train_examples"], "dev_f1_own_types": round(100 * info["dev"]["f1"], 2)}
     for lang in [SOURCE, *t["targets"]]:
         records = io.read_jsonl(paths.transfer_data(task, lang) / "test.jsonl")
@@ -75,15 +94,18 @@ def main() -> None:
     ap.add_argument("--root", type=Path, default=ROOT)
     ap.add_argument("--sources", nargs="+", default=["hi"], choices=["hi", "te"])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="the pipeline's own model is seed 42")
+    ap.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                    help=f"change the recipe ({', '.join(RECIPE)}), e.g. --set learning_rate=1e-4 batch_size=8")
     ap.add_argument("--out", type=Path, help="write the results here (JSON), after every run")
     a = ap.parse_args()
     root = a.root.resolve()
+    overrides = recipe_overrides(a.set)
     results = {"runs": [], "machine": {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads()},
                "command": f"python benchmarks/ner_source_language.py --sources {' '.join(a.sources)} "
-                          f"--seeds {' '.join(map(str, a.seeds))}"}
+                          f"--seeds {' '.join(map(str, a.seeds))}" + (f" --set {' '.join(a.set)}" if a.set else "")}
     for source in a.sources:
         for seed in a.seeds:
-            results["runs"].append(run(root, source, seed))
+            results["runs"].append(run(root, source, seed, overrides))
             if a.out:
                 io.write_json(a.out, results)
     for source in a.sources:

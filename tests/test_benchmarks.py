@@ -109,3 +109,15 @@ def test_codeswitching_keeps_labels_aligned_and_reads_a_clean_dictionary(tmp_pat
     (tmp_path / "d.te").write_text("జర్మనీ\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not aligned"):
         cs.load_dictionary(tmp_path / "d.en", tmp_path / "d.te")
+
+
+def test_ner_source_language_recipe_overrides_cast_each_key_and_refuse_others():
+    nsl = load_benchmark("ner_source_language.py")
+    assert nsl.recipe_overrides(["learning_rate=1e-4", "batch_size=8", "epochs=5", "bf16=false"]) == {
+        "learning_rate": 1e-4, "batch_size": 8, "epochs": 5.0, "bf16": False}
+    assert isinstance(nsl.recipe_overrides(["batch_size=8"])["batch_size"], int)
+    for bad in (["seed=3"], ["learning_rate"], ["dropout=0.2"]):
+        with pytest.raises(SystemExit, match="KEY=VALUE"):
+            nsl.recipe_overrides(bad)
+    with pytest.raises(SystemExit, match="not a number"):
+        nsl.recipe_overrides(["batch_size=eight"])
