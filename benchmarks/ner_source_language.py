@@ -41,19 +41,26 @@ RECIPE = ("learning_rate", "batch_size", "epochs", "bf16")     # what --set may 
 
 
 def recipe_overrides(items: list[str]) -> dict:
-    """--set learning_rate=1e-4 epochs=5 -> {"learning_rate": 1e-4, "epochs": 5}: a variant of the
-    pipeline's recipe for a seed study (the model's other settings stay as params.yaml has them)."""
-    out: dict = {}
+    """--set learning_rate=1e-4 epochs=5 -> {"learning_rate": 1e-4, "epochs": 5.0}: a variant of the
+    pipeline's recipe for a seed study (the model's other settings stay as params.yaml has them).
+    Values are checked and typed as a per-language override in params.yaml is (xlt.config)."""
+    from pydantic import ValidationError
+
+    from xlt.config import TrainOverride, resolve_bf16
+    given: dict = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or key not in RECIPE:
             raise SystemExit(f"--set {item!r}: expected KEY=VALUE with KEY one of {', '.join(RECIPE)}")
-        try:
-            out[key] = value.lower() in ("1", "true", "yes") if key == "bf16" else (
-                int(value) if key == "batch_size" else float(value))
-        except ValueError:
-            raise SystemExit(f"--set {item!r}: {value!r} is not a number") from None
-    return out
+        given[key] = value
+    try:
+        typed = TrainOverride.model_validate(given).model_dump(exclude_unset=True)
+    except ValidationError as e:
+        raise SystemExit("; ".join(f"--set {err['loc'][0]}={given[err['loc'][0]]}: {err['msg'].strip()}"
+                                   for err in e.errors())) from None
+    if "bf16" in typed:
+        typed["bf16"] = resolve_bf16(typed["bf16"])      # `auto` as the pipeline decides it
+    return typed
 
 
 def run(root: Path, source: str, seed: int, overrides: dict | None = None) -> dict:

@@ -119,5 +119,9 @@ def test_ner_source_language_recipe_overrides_cast_each_key_and_refuse_others():
     for bad in (["seed=3"], ["learning_rate"], ["dropout=0.2"]):
         with pytest.raises(SystemExit, match="KEY=VALUE"):
             nsl.recipe_overrides(bad)
-    with pytest.raises(SystemExit, match="not a number"):
+    with pytest.raises(SystemExit, match="batch_size=eight: expected an integer >= 1, got 'eight'"):
         nsl.recipe_overrides(["batch_size=eight"])
+    with pytest.raises(SystemExit, match="learning_rate=-1: expected a number > 0"):
+        nsl.recipe_overrides(["learning_rate=-1"])
+    with pytest.raises(SystemExit, match="bf16=treu: expected true or false, or auto"):
+        nsl.recipe_overrides(["bf16=treu"])
