@@ -16,7 +16,8 @@ size, warm-up, frozen embeddings; the joint arm repeats the k examples once per 
 Needs the transfer data and the encoder (`dvc repro transfer-data pretrained`). With `--arms
 sequential` the English source model of each draw's seed is trained first, exactly as
 `transfer-source` does (423 s for seed 1 here, Milan, fp32), and its zero-shot scores printed. Writes nothing in the
-repository unless --out names a file there.
+repository unless --out names a file there. Measured results (draw 0, k = 1000 / 100 / 10):
+benchmarks/results/ner-fewshot-budget*.json, read in docs/transfer.md.
 
     python benchmarks/ner_fewshot_budget.py [--targets hi te] [--k 1000] [--epochs 1 3 6]
         [--arms sequential target joint] [--draws 1] [--out FILE]
