@@ -3,6 +3,7 @@ import from xlt must exist: a refactor that renames a function must not leave th
 from __future__ import annotations
 
 import ast
+import json
 import importlib
 import importlib.util
 import subprocess
@@ -125,3 +126,52 @@ def test_ner_source_language_recipe_overrides_cast_each_key_and_refuse_others():
         nsl.recipe_overrides(["learning_rate=-1"])
     with pytest.raises(SystemExit, match="bf16=treu: expected true or false, or auto"):
         nsl.recipe_overrides(["bf16=treu"])
+
+
+def _translation_run(root: Path, lang: str, chrf: float) -> None:
+    run_dir = root / "dvclive" / "gen" / "translation" / lang
+    (run_dir / "plots" / "metrics" / "eval").mkdir(parents=True)
+    (run_dir / "metrics.json").write_text('{"eval": {"loss": 2.6241}, "train_seconds": 845.5}')
+    (run_dir / "plots" / "metrics" / "eval" / "loss.tsv").write_text("step\tloss\n50\t2.9\n100\t2.7\n")
+    (run_dir / "params.yaml").write_text("learning_rate: 2e-05\noutput_dir: /tmp/x\nbf16: true\n")
+    metrics = root / "metrics" / "gen" / "translation"
+    metrics.mkdir(parents=True, exist_ok=True)
+    (metrics / f"{lang}.json").write_text(json.dumps({
+        "signature": {"chrf": "nrefs:1"},
+        "test_sets": {"flores200-devtest": {"bleu": 4.3, "chrf": chrf, "sentences": 1012, "distinct": 1.0,
+                                            "in_script": 0.99, "signature": {"chrf": "nrefs:1"}}},
+        "dev": {"bleu": 3.0, "chrf": 19.9, "sentences": 200, "distinct": 1.0, "in_script": 1.0, "train_loss": 2.6}}))
+    (metrics / f"{lang}.run.json").write_text(json.dumps({
+        "train": {"examples": 2400, "seconds": 845.5, "steps": 300}, "translate_seconds": {"flores200-devtest": 826.9}}))
+
+
+def test_translation_run_summary_gathers_what_the_stages_wrote(tmp_path, capsys):
+    summary = load_benchmark("translation_run_summary.py")
+    _translation_run(tmp_path, "hi", 21.8)
+    log = tmp_path / "train-hi.log"
+    log.write_text("\tElapsed (wall clock) time (h:mm:ss or m:ss): 14:53.20\n"
+                   "\tMaximum resident set size (kbytes): 3145728\n")
+    out = tmp_path / "results" / "run.json"
+    summary.main(["--root", str(tmp_path), "--model", "gen", "--langs", "hi", "--time-log", f"train-hi={log}",
+                  "--what", "a test", "--out", str(out)])
+    result = json.loads(out.read_text())
+    hi = result["langs"]["hi"]
+    assert hi["scores"]["flores200-devtest"]["chrf"] == 21.8 and hi["scores"]["dev"]["chrf"] == 19.9
+    assert "signature" not in hi["scores"]["flores200-devtest"] and "train_loss" not in hi["scores"]["dev"]
+    assert hi["dev_loss_curve"] == [{"step": 50, "loss": 2.9}, {"step": 100, "loss": 2.7}]
+    assert hi["dev_loss_end"] == 2.6241 and hi["train"]["steps"] == 300
+    assert hi["train_params"] == {"learning_rate": 2.0e-05, "bf16": True}      # the settings, not the temp dir
+    assert result["wall"] == {"train-hi": {"wall": "14:53.20", "peak_rss_gb": 3.0}}
+    assert {"cpu", "flags", "bf16_auto"} <= set(result["machine"])
+    assert "FLORES-200 devtest chrF++ 21.8" in capsys.readouterr().err
+
+
+def test_translation_run_summary_refuses_a_run_that_did_not_happen(tmp_path):
+    summary = load_benchmark("translation_run_summary.py")
+    _translation_run(tmp_path, "hi", 21.8)
+    with pytest.raises(FileNotFoundError, match=r"translation/te/metrics\.json: missing .*gen te"):
+        summary.summary(tmp_path, "gen", ["hi", "te"], "", "", {})
+    bad = tmp_path / "not-a-time-log.txt"
+    bad.write_text("real 1m2s\n")
+    with pytest.raises(ValueError, match="not-a-time-log.txt"):
+        summary.time_log(bad)
