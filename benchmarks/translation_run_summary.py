@@ -27,6 +27,8 @@ import re
 import sys
 from pathlib import Path
 
+from xlt import io
+
 
 def dev_loss_curve(run_dir: Path) -> list[dict]:
     """[{'step': 50, 'loss': 2.9}, ...]: DVCLive's eval/loss plot of a training stage."""
@@ -87,9 +89,11 @@ def _train_params(run_dir: Path) -> dict:
 
 
 def machine() -> dict:
-    from xlt.speed import bf16_auto, cpu_model, speed_flags
+    # xlt.speed's own reader of /proc/cpuinfo ("" where there is none), for the family and model
+    # numbers that tell the two kinds of EPYC apart beside the shared model name
+    from xlt.speed import _cpuinfo, bf16_auto, cpu_model, speed_flags
     auto = bf16_auto()
-    info = Path("/proc/cpuinfo").read_text(errors="replace") if Path("/proc/cpuinfo").exists() else ""
+    info = _cpuinfo()
     family = re.search(r"^cpu family\s*:\s*(\d+)", info, re.M)
     model = re.search(r"^model\s*:\s*(\d+)", info, re.M)
     return {"cpu": cpu_model(), "family": family and int(family.group(1)), "model": model and int(model.group(1)),
@@ -123,10 +127,7 @@ def main(argv: list[str] | None = None) -> None:
             ap.error(f"--time-log {item!r}: expected NAME=PATH")
         logs[name] = Path(path)
     result = summary(a.root, a.model, a.langs, a.what, a.command, logs)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = a.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(a.out)          # atomically: a half-written results file never lands
+    io.write_json(a.out, result)          # atomically: a half-written results file never lands
     for lang, r in result["langs"].items():
         s = r["scores"]
         flores = s.get("flores200-devtest", {})
