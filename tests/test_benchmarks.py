@@ -175,3 +175,34 @@ def test_translation_run_summary_refuses_a_run_that_did_not_happen(tmp_path):
     bad.write_text("real 1m2s\n")
     with pytest.raises(ValueError, match="not-a-time-log.txt"):
         summary.time_log(bad)
+
+
+def test_gpu_speed_times_the_profile_and_the_usual_way_on_the_prepared_ids(tiny_encoder, tmp_path, monkeypatch):
+    """The GPU benchmark's case runs the stages' Trainer path on prepared token ids (here on the
+    CPU, with the CUDA timing calls stubbed); `run` itself refuses a machine without CUDA."""
+    import shutil
+
+    import torch
+    bench = load_benchmark("gpu_speed.py")
+    for name in ("synchronize", "reset_peak_memory_stats", "empty_cache"):
+        monkeypatch.setattr(torch.cuda, name, lambda *a, **k: None)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a, **k: 0)
+    shutil.copytree(tiny_encoder, tmp_path / "tokenizer")
+    shutil.copy2(tiny_encoder / "config.json", tmp_path / "tiny-config.json")
+    settings = {"learning_rate": 1e-4, "batch_size": 4, "epochs": 2, "weight_decay": 0.0, "warmup_ratio": 0.0,
+                "max_train_samples": None, "freeze_embeddings": True, "bf16": False, "seed": 42}
+    ids = [[0] + [5 + i % 7] * (3 + i % 5) + [2] for i in range(40)]
+    data = {"settings": {"tiny/sentiment": settings},
+            "sets": {"sentiment": {"num_labels": 2, "input_ids": ids, "labels": [i % 2 for i in range(40)]}}}
+    xlt_row = bench._encoder_case("tiny", "sentiment", data, tmp_path, warmup=1, steps=2)
+    usual = bench._encoder_case("tiny", "sentiment", data, tmp_path, warmup=1, steps=2, usual=True)
+    assert (xlt_row["sampling"], xlt_row["padding"], xlt_row["bf16"]) == ("group_by_length", "dynamic", True)
+    assert (usual["model"], usual["sampling"], usual["padding"], usual["bf16"]) == (
+        "tiny-usual", "random", "max_length 128", False)
+    for row in (xlt_row, usual):
+        assert row["sequences_per_s"] > 0 and row["train_examples"] == 40
+        assert row["profile_train_seconds_projected"] == pytest.approx(2 * row["epoch_seconds_projected"], abs=0.2)
+    assert xlt_row["trainable_parameters"] < usual["trainable_parameters"]     # frozen word embeddings
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA device"):
+            bench.run(tmp_path, tmp_path / "out", 1, 1)
