@@ -206,3 +206,26 @@ def test_gpu_speed_times_the_profile_and_the_usual_way_on_the_prepared_ids(tiny_
     if not torch.cuda.is_available():
         with pytest.raises(SystemExit, match="no CUDA device"):
             bench.run(tmp_path, tmp_path / "out", 1, 1)
+
+
+def test_decoding_budget_cuts_each_hypothesis_at_its_budget_and_counts_the_batches_steps():
+    bench = load_benchmark("decoding_budget.py")
+
+    class Words:              # one piece per word; <bos> counted like the demo counts the source
+        def __call__(self, text, add_special_tokens=True):
+            return {"input_ids": (["<bos>"] if add_special_tokens else []) + text.split()}
+
+        def decode(self, ids):
+            return " ".join(ids)
+
+    sources, refs = ["a b", "c d e"], ["w1 w2 w3", "p q"]
+    hyps = [" ".join(f"w{i}" for i in range(20)), "p q"]
+    t = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], flat=128, batch_size=1)
+    flat, two = t["rows"]
+    assert (flat["ratio"], flat["cut"], flat["row_steps"]) == (None, 0, 21 + 3)   # +1: the end of line
+    # 2 x 3 source pieces (with <bos>) + 8 = 14 pieces for the first; the second fits in 2 x 4 + 8
+    assert (two["cut"], two["row_steps"]) == (1, 14 + 3)
+    assert t["round_trip"] == 2 and t["useful_steps"] == 24
+    assert two["chrf"] != flat["chrf"]
+    batched = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], flat=128, batch_size=2)
+    assert batched["rows"][0]["row_steps"] == 2 * 21              # a batch runs until its longest row stops
