@@ -10,7 +10,8 @@ ids, the resolved settings of every profile (params.yaml through xlt.params) and
 configurations; `run` builds each model from its configuration with random weights and times
 optimiser steps of the training path the stages use: the Hugging Face Trainer with
 xlt.training.arguments (length-grouped batches, dynamic padding through the task's collator),
-bf16 autocast and TF32 matmuls, the Trainer's default fused AdamW. Throughput depends on the
+bf16 autocast and TF32 matmuls, the Trainer's default fused AdamW; then Trainer.predict over the
+same examples (batch 256) for prediction throughput. Throughput depends on the
 architecture, the batch and the token counts, not on the weights' values: the figures are speed
 only, and no score comes from random weights.
 
@@ -127,6 +128,7 @@ def _train_args(settings: dict, tmp: str, steps: int, usual: bool) -> dict:
     cfg = argparse.Namespace(**settings)
     cuda = torch.cuda.is_available()        # False only in a smoke run of the code on a CPU
     args = dict(training.arguments(cfg, cfg.seed), output_dir=tmp, max_steps=steps, save_strategy="no",
+                per_device_eval_batch_size=256 if cuda else 8,
                 logging_strategy="no", disable_tqdm=True, bf16=not usual, tf32=(not usual) if cuda else None,
                 use_cpu=not cuda, average_tokens_across_devices=False)
     if usual:
@@ -168,6 +170,14 @@ def _encoder_case(model_name: str, task_name: str, data: dict, d: Path, warmup: 
         args = TrainingArguments(**_train_args(settings, tmp, warmup + steps, usual))
         trainer = Trainer(model=model, args=args, train_dataset=ds, data_collator=collator, callbacks=[timer])
         trainer.train()
+        # Prediction over the same examples, as the evaluate stages predict (Trainer.predict, the
+        # profile's precision), one warm-up batch first.
+        trainer.predict(ds[:args.per_device_eval_batch_size])
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        trainer.predict(ds)
+        torch.cuda.synchronize()
+        predict_s = time.perf_counter() - t0
     secs = timer.end - timer.start
     seqs = steps * settings["batch_size"]
     mean_tokens = sum(len(x) for x in rows["input_ids"]) / len(rows["input_ids"])
@@ -181,6 +191,7 @@ def _encoder_case(model_name: str, task_name: str, data: dict, d: Path, warmup: 
             "epoch_seconds_projected": round(epoch_s, 1),
             "profile_train_seconds_projected": round(epoch_s * settings["epochs"], 1),
             "epochs": settings["epochs"], "max_train_samples": settings["max_train_samples"],
+            "predict_batch_size": args.per_device_eval_batch_size, "predict_sequences_per_s": round(len(ds) / predict_s, 1),
             "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20)}
 
 
@@ -251,6 +262,7 @@ def run(d: Path, out: Path, warmup: int, steps: int) -> None:
         row["case_wall_s"] = round(time.perf_counter() - t0, 1)
         result["cases"].append(row)
         print(f"{name}: {row['sequences_per_s']} seq/s (batch {row['batch_size']}), "
+              f"predicting {row.get('predict_sequences_per_s', '-')} seq/s, "
               f"epoch {row['epoch_seconds_projected']} s, peak {row['peak_gpu_mb']} MB", flush=True)
         torch.cuda.empty_cache()
     by = {(c["model"], c["task"]): c for c in result["cases"]}

@@ -200,7 +200,7 @@ def test_gpu_speed_times_the_profile_and_the_usual_way_on_the_prepared_ids(tiny_
     assert (usual["model"], usual["sampling"], usual["padding"], usual["bf16"]) == (
         "tiny-usual", "random", "max_length 128", False)
     for row in (xlt_row, usual):
-        assert row["sequences_per_s"] > 0 and row["train_examples"] == 40
+        assert row["sequences_per_s"] > 0 and row["predict_sequences_per_s"] > 0 and row["train_examples"] == 40
         assert row["profile_train_seconds_projected"] == pytest.approx(2 * row["epoch_seconds_projected"], abs=0.2)
     assert xlt_row["trainable_parameters"] < usual["trainable_parameters"]     # frozen word embeddings
     if not torch.cuda.is_available():
