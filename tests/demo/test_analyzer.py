@@ -24,7 +24,7 @@ def test_english_sentence(analyzer):
     assert [(e["text"], e["type"]) for e in r["entities"]] == [("Sita", "PER"), ("Infosys", "ORG"),
                                                                ("New Delhi", "LOC")]
     assert [t["text"] for t in r["tokens"]][-2:] == ["Delhi", "."]
-    assert set(r["translations"]) == {"hi", "te"}
+    assert set(r["translations"]) == set(r["translations_cut"]) == {"hi", "te"}
     assert r["speech"] == {"lang": "hi", "text": r["translations"]["hi"], "what": "the Hindi translation"}
     assert set(r["timings_ms"]) == {"sentiment", "ner", "translation_hi", "translation_te", "total"}
 
@@ -215,12 +215,18 @@ def test_translation_settings_from_the_demo_section(analyzer, demo_root):
                      dataclasses.replace(analyzer.config, parallel_translation=True, translation_dtype="bfloat16"))
     assert all(m.dtype == torch.bfloat16 for m, _ in other.translation.values())
     threads = {}
-    translate = other.translators
 
-    def recording(lang, text):
-        threads[lang] = threading.current_thread().name
-        return translate(lang, text)
-    other.translators = recording
+    class Recording:            # the translators, noting which thread ran each translation
+        def __init__(self, translators):
+            self.translators = translators
+
+        def __call__(self, lang, text):
+            threads[lang] = threading.current_thread().name
+            return self.translators(lang, text)
+
+        def __getattr__(self, name):
+            return getattr(self.translators, name)
+    other.translators = Recording(other.translators)
     for lang in ("hi", "te"):
         en, tgt = TRANSLATION[lang][0]
         assert analyzer.analyze(en)["translations"][lang] == tgt == other.analyze(en)["translations"][lang]
@@ -238,6 +244,10 @@ def test_translation_settings_from_the_demo_section(analyzer, demo_root):
     for lang in ("hi", "te"):
         en, tgt = TRANSLATION[lang][0]
         _, tok = short.translation[lang]
-        out = short.analyze(en)["translations"][lang]
+        r = short.analyze(en)
+        out = r["translations"][lang]
         assert tgt.startswith(out) and len(tok(out, add_special_tokens=False)["input_ids"]) <= 8 < len(
             tok(tgt, add_special_tokens=False)["input_ids"])
+        # the demo says so: the translation stopped at its budget, not at its end
+        assert r["translations_cut"][lang] is True and analyzer.analyze(en)["translations_cut"][lang] is False
+        assert "stopped at the decoding budget" in format_table(r) and "stopped at" not in format_table(analyzer.analyze(en))

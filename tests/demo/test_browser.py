@@ -101,9 +101,12 @@ def test_english(page):
     expect(marks.nth(2)).to_contain_text("New Delhi")
     expect(marks.nth(2).locator(".type")).to_have_text("LOC")
     expect(page.locator("#entities")).to_have_text("SitaPER works for InfosysORG in New DelhiLOC.")
-    # Translations.
+    # Translations, each marked where the API says decoding stopped at its budget.
+    cut = page.evaluate("""async (text) => (await (await fetch("/api/analyze", {method: "POST",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({text})})).json()).translations_cut""", text)
     for lang in ("hi", "te"):
         expect(page.locator(f"#translation-{lang}")).not_to_be_empty()
+        expect(page.locator(f"#cut-{lang}")).to_have_count(1 if cut[lang] else 0)
     # Sentiment with class probabilities.
     label, probs = sentiment(page)
     assert label in probs and set(probs) == {"negative", "positive"}
@@ -112,10 +115,17 @@ def test_english(page):
     check_audio(page)
     shot(page, "english")
 
+    # The mark itself, on an answer whose Hindi translation was cut (the tiny models stop by themselves).
+    page.evaluate("""() => renderTranslations({lang: "en", translations: {hi: "x y", te: "z"},
+                                               translations_cut: {hi: true, te: false}})""")
+    expect(page.locator("#cut-hi")).to_have_text("(stopped at the decoding budget: cut short)")
+    expect(page.locator("#cut-te")).to_have_count(0)
+
     submit(page, "Ravi lives in Delhi.")
     expect(page.locator("#original")).to_have_text("Ravi lives in Delhi.")
     expect(page.locator("#translation-hi")).to_have_text(TRANSLATION["hi"][0][1])
     expect(page.locator("#translation-te")).to_have_text(TRANSLATION["te"][0][1])
+    expect(page.locator("#translations .note")).to_have_count(0)      # learnt by heart: stopped by itself
 
 
 @pytest.mark.parametrize("text, lang, name, entities, label", [

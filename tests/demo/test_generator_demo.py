@@ -33,6 +33,15 @@ def test_the_demo_translates_with_a_generator_and_says_so(gen_analyzer):
         assert script_fraction(r["translations"][lang], lang) > 0.9, r["translations"]
     assert "tiny-gen (generator, translation; torch, float32)" in format_table(r)
     assert r["speech"]["text"] == r["translations"]["hi"]
+    assert r["translations_cut"] == {"hi": False, "te": False}      # both stopped at their end of line
+    # a budget of 2 new pieces cuts both translations, and the demo says so
+    cfg = gen_analyzer.config
+    gen_analyzer.translators.config = dataclasses.replace(cfg, generate=dataclasses.replace(cfg.generate, max_new_tokens=2))
+    try:
+        cut = gen_analyzer.analyze(EN_NEG)
+    finally:
+        gen_analyzer.translators.config = cfg
+    assert cut["translations_cut"] == {"hi": True, "te": True}, cut["translations"]
 
 
 @pytest.mark.slow

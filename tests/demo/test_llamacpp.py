@@ -167,6 +167,9 @@ def test_the_demo_translates_under_llama_cpp_and_says_so(tiny_gen, demo_root):
     torch_cfg = dataclasses.replace(cfg, translation_runtime="torch")
     reference = Analyzer(root, "tiny-random", NAME, torch_cfg).analyze(EN_NEG)
     assert r["translations"] == reference["translations"]
+    assert r["translations_cut"] == reference["translations_cut"]
+    cut = dataclasses.replace(cfg, generate=dataclasses.replace(cfg.generate, max_new_tokens=2))
+    assert Analyzer(root, "tiny-random", NAME, cut).analyze(EN_NEG)["translations_cut"] == {"hi": True, "te": True}
     for lang in ("hi", "te"):
         assert script_fraction(r["translations"][lang], lang) > 0.9, r["translations"]
     assert list((root / GGUF_CACHE).glob("*-q8_0.gguf"))

@@ -154,19 +154,33 @@ class Translators:
             self.models[lang] = (cast_translation(m, config.translation_dtype), tok)
         self.runtime = f"llama.cpp, {config.gguf_weights}" if self.fast else f"torch, {config.translation_dtype}"
 
+    def _tokenizer(self, lang: str):
+        return self.fast[lang].tokenizer if self.fast else self.models[lang][1]
+
+    def budget(self, lang: str, text: str) -> int:
+        """The most new pieces the translation of `text` may have (demo.max_new_tokens_ratio)."""
+        pieces = len(self._tokenizer(lang)(text)["input_ids"])
+        if self.fast or self.family == "generator":
+            return min(self.config.generate.max_new_tokens, self.config.max_new_tokens(pieces))
+        return self.config.max_new_tokens(pieces)
+
+    def reached_budget(self, lang: str, text: str, out: str) -> bool:
+        """Whether decoding of `out` stopped at its budget instead of at the end of the line (or of the
+        sequence). Read off the output's length: a translation that stopped by itself is at least one
+        piece, its stop, short of the budget; one that was cut fills it."""
+        written = f" {out}" if (self.fast or self.family == "generator") else out   # as generator.encode_pair
+        return len(self._tokenizer(lang)(written, add_special_tokens=False)["input_ids"]) >= self.budget(lang, text)
+
     def __call__(self, lang: str, text: str) -> str:
+        budget = self.budget(lang, text)
         if self.fast:
-            t = self.fast[lang]
             gen = self.config.generate
-            budget = min(gen.max_new_tokens, self.config.max_new_tokens(len(t.tokenizer(text)["input_ids"])))
-            return t.translate(text, budget, gen.no_repeat_ngram_size, gen.repetition_penalty)
+            return self.fast[lang].translate(text, budget, gen.no_repeat_ngram_size, gen.repetition_penalty)
         model, tok = self.models[lang]
-        pieces = len(tok(text)["input_ids"])
         if self.family == "generator":
-            decode = dataclasses.replace(self.config.generate, batch_size=1, max_new_tokens=min(
-                self.config.generate.max_new_tokens, self.config.max_new_tokens(pieces)))
+            decode = dataclasses.replace(self.config.generate, batch_size=1, max_new_tokens=budget)
             return self._gen.translate(model, tok, [text], lang, decode)[0]
-        decode = dataclasses.replace(self.config.decode, max_new_tokens=self.config.max_new_tokens(pieces))
+        decode = dataclasses.replace(self.config.decode, max_new_tokens=budget)
         return self._mt.translate(model, tok, [text], decode)[0]
 
 
@@ -258,12 +272,14 @@ class Analyzer:
                 translations = {t: future.result() for t, future in pending.items()}
             if not self._pool:
                 translations = {t: timed(f"translation_{t}", self.translators, t, text) for t in targets}
+            cut = {t: self.translators.reached_budget(t, text, out) for t, out in translations.items()}
             # Wall time of the whole sentence: with parallel translation it is less than the sum.
             timings["total"] = round((time.perf_counter() - start) * 1000, 1)
         return {"text": text, "lang": lang, "lang_name": LANG_NAMES[lang], "script": SCRIPT_OF_LANG[lang],
                 "letters_per_script": scripts, "model": self.model_name, "translation_model": self.mt_model_name,
                 "translation_family": self.mt_family, "translation_runtime": self.runtime,
                 "sentiment": sentiment, "entities": ents, "tokens": tokens, "translations": translations,
+                "translations_cut": cut,
                 "speech": speech_choice(lang, text, translations), "timings_ms": timings}
 
 
@@ -297,7 +313,8 @@ def format_table(r: dict) -> str:
         rows.append(("entities", "none found"))
     if r["translations"]:
         for lang, t in r["translations"].items():
-            rows.append((f"{LANG_NAMES[lang]} ({lang})", t or "(empty)"))
+            cut = "  [stopped at the decoding budget: cut short]" if r.get("translations_cut", {}).get(lang) else ""
+            rows.append((f"{LANG_NAMES[lang]} ({lang})", (t or "(empty)") + cut))
     else:
         rows.append(("translation", "none: the models translate English into Hindi and Telugu only"))
     rows.append(("models", f"{r['model']} (sentiment, NER), {r['translation_model']} "

@@ -166,7 +166,10 @@ function renderTranslations(r) {
   }
   box.replaceChildren(el("dl", {}, ...entries.flatMap(([lang, t]) => [
     el("dt", {}, `${NAMES[lang]} (${lang})`),
-    el("dd", {id: `translation-${lang}`, lang}, t || "(empty translation)")])));
+    el("dd", {id: `translation-${lang}`, lang}, t || "(empty translation)",
+       ...((r.translations_cut || {})[lang]
+           ? [el("span", {class: "note", lang: "en", id: `cut-${lang}`}, " (stopped at the decoding budget: cut short)")]
+           : []))])));
 }
 
 function renderSpeech(s) {
