@@ -5,8 +5,9 @@
 Greedy decoding is prefix-consistent: stopping after N new pieces yields the first N pieces of the
 unstopped translation. So the translations `mt-gen-evaluate` wrote (predictions/<model>/translation/
 <lang>/<test set>.txt, decoded with the flat `translation.generate.max_new_tokens`) show, without
-running the model, what a budget of `ratio x source pieces + 8` (the demo's `max_new_tokens_ratio`,
-xlt.demo.config) would give: each hypothesis is re-tokenised with the model's tokenizer, cut at its
+running the model, what the demo's budget (`ratio x source pieces + 8`, capped by the decoding
+settings' max_new_tokens: xlt.demo.config.DemoConfig.budget, with `demo.max_new_tokens_ratio` set to
+each ratio in turn) would give: each hypothesis is re-tokenised with the model's tokenizer, cut at its
 budget, detokenised and scored (sacreBLEU chrF++ / BLEU, xlt.translation.scores). It reports per
 language and test set: how many hypotheses the budget cuts, the scores, and the decoding work of the
 stage's batching (length-sorted batches of `translation.generate.batch_size`; a batch runs until
@@ -17,6 +18,7 @@ Not a test: measured, never asserted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import sys
 from pathlib import Path
@@ -25,14 +27,13 @@ from transformers import AutoTokenizer
 
 from xlt import io
 from xlt import params as params_mod
+from xlt.demo.config import DemoConfig, demo_config
 from xlt.translation import config as mt_config
 from xlt.translation.scores import scores
 
-MARGIN = 8          # xlt.demo.config.DemoConfig.max_new_tokens: ratio x source pieces + 8
-
 
 def budget_table(tokenizer, sources: list[str], hypotheses: list[str], references: list[str], lang: str,
-                 ratios: list[float], flat: int, batch_size: int) -> dict:
+                 ratios: list[float], demo: DemoConfig, flat: int, batch_size: int) -> dict:
     src = [len(tokenizer(s)["input_ids"]) for s in sources]          # with <bos>, as the demo counts
     pieces = [tokenizer(f" {h}", add_special_tokens=False)["input_ids"] for h in hypotheses]
     round_trip = sum(tokenizer.decode(p).strip() == h.strip() for p, h in zip(pieces, hypotheses))
@@ -47,7 +48,8 @@ def budget_table(tokenizer, sources: list[str], hypotheses: list[str], reference
     rows = [{"ratio": None, "cut": 0, "hit_flat_budget": sum(s >= flat for s in steps),
              **_scored(hypotheses, references, lang), "row_steps": row_steps(lambda i: flat)}]
     for r in ratios:
-        budget = lambda i, r=r: min(flat, int(r * src[i]) + MARGIN)
+        demo_r = dataclasses.replace(demo, max_new_tokens_ratio=r)
+        budget = lambda i, d=demo_r: min(flat, d.budget(src[i], generator=True))
         cut = [i for i in range(len(hypotheses)) if steps[i] > budget(i)]
         hyps = list(hypotheses)
         for i in cut:
@@ -69,9 +71,11 @@ def main():
     ap.add_argument("--out", type=Path)
     a = ap.parse_args()
     p = params_mod.load()
-    gen = mt_config.gen_decode(p)
+    gen, demo = mt_config.gen_decode(p), demo_config(p)
     tokenizer = AutoTokenizer.from_pretrained(f"models/pretrained/{a.model}")
-    result = {"model": a.model, "flat_budget": gen.max_new_tokens, "batch_size": gen.batch_size, "margin": MARGIN,
+    result = {"model": a.model, "flat_budget": gen.max_new_tokens, "batch_size": gen.batch_size,
+              "demo_caps": {"decode.max_new_tokens": demo.decode.max_new_tokens,
+                            "generate.max_new_tokens": demo.generate.max_new_tokens},
               "command": " ".join(["python"] + sys.argv), "python": platform.python_version(), "sets": []}
     for lang in a.langs:
         metrics = io.read_json(Path(f"metrics/{a.model}/translation/{lang}.json"))
@@ -83,7 +87,7 @@ def main():
             if len(hyps) != len(records):
                 sys.exit(f"{pred}: {len(hyps)} hypotheses for {len(records)} test sentences")
             t = budget_table(tokenizer, [r["en"] for r in records], hyps, [r["tgt"] for r in records], lang,
-                             a.ratios, gen.max_new_tokens, gen.batch_size)
+                             a.ratios, demo, gen.max_new_tokens, gen.batch_size)
             if t["rows"][0]["chrf"] != round(metrics["test_sets"][pred.stem]["chrf"], 2):
                 sys.exit(f"{pred}: re-scored chrF++ {t['rows'][0]['chrf']} differs from the stage's metrics")
             result["sets"].append({"lang": lang, "test_set": pred.stem, **t})

@@ -155,15 +155,16 @@ def _encoder_case(model_name: str, task_name: str, data: dict, d: Path, warmup: 
     auto = AutoModelForSequenceClassification if task_name == "sentiment" else AutoModelForTokenClassification
     torch.manual_seed(0)
     model = auto.from_config(config)
+    # xlt.train._freeze cannot be imported there (xlt.tasks needs `datasets`): its embedding half,
+    # and a refusal of the layer half, which no profile uses.
+    if settings["freeze_layers"]:
+        raise ValueError(f"{model_name}/{task_name}: freeze_layers={settings['freeze_layers']} is not timed here")
     if settings["freeze_embeddings"] and not usual:      # the usual way trains everything
         model.base_model.embeddings.word_embeddings.weight.requires_grad_(False)
     ds = [{"input_ids": i, "labels": l} for i, l in zip(rows["input_ids"], rows["labels"])]
-    if task_name == "sentiment":
-        collator = (DataCollatorWithPadding(tok, padding="max_length", max_length=128) if usual
-                    else DataCollatorWithPadding(tok))
-    else:
-        collator = (DataCollatorForTokenClassification(tok, padding="max_length", max_length=128) if usual
-                    else DataCollatorForTokenClassification(tok))
+    # the task's collator (xlt.tasks.*.collator), padding every batch to 128 the usual way
+    padding = {"padding": "max_length", "max_length": 128} if usual else {}
+    collator = (DataCollatorWithPadding if task_name == "sentiment" else DataCollatorForTokenClassification)(tok, **padding)
     timer = _timer(warmup)
     torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as tmp:

@@ -190,7 +190,7 @@ def test_gpu_speed_times_the_profile_and_the_usual_way_on_the_prepared_ids(tiny_
     shutil.copytree(tiny_encoder, tmp_path / "tokenizer")
     shutil.copy2(tiny_encoder / "config.json", tmp_path / "tiny-config.json")
     settings = {"learning_rate": 1e-4, "batch_size": 4, "epochs": 2, "weight_decay": 0.0, "warmup_ratio": 0.0,
-                "max_train_samples": None, "freeze_embeddings": True, "bf16": False, "seed": 42}
+                "max_train_samples": None, "freeze_embeddings": True, "freeze_layers": 0, "bf16": False, "seed": 42}
     ids = [[0] + [5 + i % 7] * (3 + i % 5) + [2] for i in range(40)]
     data = {"settings": {"tiny/sentiment": settings},
             "sets": {"sentiment": {"num_labels": 2, "input_ids": ids, "labels": [i % 2 for i in range(40)]}}}
@@ -220,12 +220,14 @@ def test_decoding_budget_cuts_each_hypothesis_at_its_budget_and_counts_the_batch
 
     sources, refs = ["a b", "c d e"], ["w1 w2 w3", "p q"]
     hyps = [" ".join(f"w{i}" for i in range(20)), "p q"]
-    t = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], flat=128, batch_size=1)
+    from xlt.demo.config import demo_config
+    demo = demo_config({"translation": {"decode": {"max_new_tokens": 96}, "generate": {"max_new_tokens": 128}}})
+    t = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], demo, flat=128, batch_size=1)
     flat, two = t["rows"]
     assert (flat["ratio"], flat["cut"], flat["row_steps"]) == (None, 0, 21 + 3)   # +1: the end of line
     # 2 x 3 source pieces (with <bos>) + 8 = 14 pieces for the first; the second fits in 2 x 4 + 8
     assert (two["cut"], two["row_steps"]) == (1, 14 + 3)
     assert t["round_trip"] == 2 and t["useful_steps"] == 24
     assert two["chrf"] != flat["chrf"]
-    batched = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], flat=128, batch_size=2)
+    batched = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], demo, flat=128, batch_size=2)
     assert batched["rows"][0]["row_steps"] == 2 * 21              # a batch runs until its longest row stops

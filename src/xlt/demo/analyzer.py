@@ -160,9 +160,7 @@ class Translators:
     def budget(self, lang: str, text: str) -> int:
         """The most new pieces the translation of `text` may have (demo.max_new_tokens_ratio)."""
         pieces = len(self._tokenizer(lang)(text)["input_ids"])
-        if self.fast or self.family == "generator":
-            return min(self.config.generate.max_new_tokens, self.config.max_new_tokens(pieces))
-        return self.config.max_new_tokens(pieces)
+        return self.config.budget(pieces, generator=bool(self.fast) or self.family == "generator")
 
     def reached_budget(self, lang: str, text: str, out: str) -> bool:
         """Whether decoding of `out` stopped at its budget instead of at the end of the line (or of the

@@ -66,6 +66,13 @@ class DemoConfig:
             return self.decode.max_new_tokens
         return min(self.decode.max_new_tokens, int(self.max_new_tokens_ratio * source_pieces) + 8)
 
+    def budget(self, source_pieces: int, generator: bool) -> int:
+        """The most new pieces one translation may have: max_new_tokens, and for a generator also
+        its own translation.generate.max_new_tokens."""
+        if generator:
+            return min(self.generate.max_new_tokens, self.max_new_tokens(source_pieces))
+        return self.max_new_tokens(source_pieces)
+
 
 def demo_config(p: dict) -> DemoConfig:
     """translation.decode overridden by demo.decode, plus the demo's own settings (xlt.config.Demo)."""
