@@ -231,3 +231,42 @@ def test_decoding_budget_cuts_each_hypothesis_at_its_budget_and_counts_the_batch
     assert two["chrf"] != flat["chrf"]
     batched = bench.budget_table(Words(), sources, hyps, refs, "hi", [2.0], demo, flat=128, batch_size=2)
     assert batched["rows"][0]["row_steps"] == 2 * 21              # a batch runs until its longest row stops
+
+
+def test_translate_train_resumes_after_the_last_whole_translation(tmp_path):
+    tt = load_benchmark("translate_train.py")
+    phrases = ["a fine film", "dull and long", "a joy"]
+    cache = tmp_path / "hi.jsonl"
+    cache.write_text(json.dumps({"en": "a fine film", "text": "एक अच्छी फिल्म", "cut": False}, ensure_ascii=False)
+                     + "\n" + '{"en": "dull and long", "te', encoding="utf-8")      # interrupted mid-line
+    assert [r["en"] for r in tt.read_cache(cache, phrases)] == ["a fine film"]
+    assert tt.read_cache(cache, ["another phrase", *phrases]) == []                  # not these phrases: redo all
+
+    class Fake:        # the demo's Translators, as the benchmark calls them
+        def __call__(self, lang, text):
+            return f"<{lang}> {text}"
+
+        def reached_budget(self, lang, text, out):
+            return text == "a joy"
+
+    rows, _ = tt.translate(Fake(), "hi", phrases, cache)
+    assert [r["text"] for r in rows] == ["एक अच्छी फिल्म", "<hi> dull and long", "<hi> a joy"]   # the kept one not redone
+    assert [r["cut"] for r in rows] == [False, False, True]
+    assert tt.read_cache(cache, phrases) == rows                                       # and all of it on disk
+    assert tt.translate(Fake(), "hi", phrases[:1], cache)[0] == rows[:1]              # a shorter run reads a prefix
+    assert tt.read_cache(cache, phrases) == rows                                       # and keeps the rest
+
+
+def test_translate_train_arms_join_their_languages_and_summaries_span_seeds():
+    tt = load_benchmark("translate_train.py")
+    english = [{"text": "good", "label": "positive"}]
+    translated = {"hi": [{"text": "अच्छा", "label": "positive"}], "te": [{"text": "మంచి", "label": "positive"}]}
+    assert tt.arm_train("en", english, translated) == english
+    assert [r["text"] for r in tt.arm_train("en+hi+te", english, translated)] == ["good", "अच्छा", "మంచి"]
+    translated["hi-agreed"] = []           # none of the Hindi translations read as their English phrase
+    assert tt.arm_train("hi-agreed", english, translated) == []
+    assert set(tt.ARMS) >= {"en", "hi", "te", "en+hi+te", "hi-agreed", "te-agreed"}
+    runs = [{"arm": "hi", "seed": s, "en": {"macro_f1": f, "accuracy": f}} for s, f in ((1, 80.0), (2, 84.0))]
+    s = tt.summary(runs, ["en"])["hi"]
+    assert s["seeds"] == [1, 2] and s["en_macro_f1"]["mean"] == 82.0 and s["en_macro_f1"]["min"] == 80.0
+    assert round(s["en_macro_f1"]["std"], 2) == 2.83        # sample std, as the transfer report's
