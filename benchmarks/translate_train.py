@@ -16,9 +16,10 @@ Arms, each one model per seed, trained with `transfer.source.sentiment`'s recipe
   hi-agreed, te-agreed   only the translations that the English arm's first-seed model labels
             as their English phrase is labelled (consistency filtering: a translation that lost its
             sentiment is left out; no target-language label is used)
-Every arm and seed uses the same phrases, seed 1's draw of `max_train_samples` (2,000) from
-data/transfer/sentiment/en/train.jsonl, so that the arms differ only in language; the seeds change
-initialisation and order. Translations are cleaned as the pipeline cleans target text
+Every arm and seed uses the same phrases, one draw of `max_train_samples` (2,000) from
+data/transfer/sentiment/en/train.jsonl (--draw: the seed it is drawn with; by default the first of
+transfer.seeds, the phrases transfer-source trains its seed-1 model on), so that the arms differ
+only in language; the seeds change initialisation and order. Translations are cleaned as the pipeline cleans target text
 (preprocess.sentiment: lowercased, under three tokens dropped, counted) and checked against the
 trimmed encoder vocabulary (<unk> pieces, trimmed against full). Every model is scored as
 `transfer-zeroshot` scores (xlt.transfer.stages.evaluate_on: positive/negative test items of
@@ -29,7 +30,7 @@ pretrained mt-gen-train`). Translations are kept in --work (resumed line by line
 interruption); finished runs are kept in --out and not redone. Writes nothing in the repository
 unless --out names a file there. Measured, never asserted.
 
-    python benchmarks/translate_train.py [--arms en hi te en+hi+te] [--seeds 1 2 3]
+    python benchmarks/translate_train.py [--arms en hi te en+hi+te hi-agreed te-agreed] [--seeds 1 2 3] [--draw 1]
         [--runtime llama.cpp|torch] [--work .xlt-cache/translate-train] [--out FILE]
 """
 from __future__ import annotations
@@ -200,6 +201,8 @@ def main() -> None:
     ap.add_argument("--root", type=Path, default=ROOT)
     ap.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
     ap.add_argument("--seeds", type=int, nargs="+", default=None, help="default: transfer.seeds")
+    ap.add_argument("--draw", type=int, default=None,
+                    help="the seed the phrases are drawn with (default: the first of transfer.seeds)")
     ap.add_argument("--mt-model", default=None, help="default: demo.translation_model (auto: best dev chrF++)")
     ap.add_argument("--runtime", choices=["llama.cpp", "torch"], default="llama.cpp")
     ap.add_argument("--limit", type=int, default=None, help="translate and train on the first N phrases only (a dry run)")
@@ -221,10 +224,11 @@ def main() -> None:
     seeds = a.seeds or [int(s) for s in t["seeds"]]
     work = (a.work or root / ".xlt-cache" / "translate-train").resolve()
     _, mt_model = default_models(p, None, a.mt_model, root)
-    setup = {"mt_model": mt_model, "runtime": a.runtime, "limit": a.limit}
+    draw = a.draw if a.draw is not None else int(t["seeds"][0])
+    setup = {"mt_model": mt_model, "runtime": a.runtime, "limit": a.limit, "draw": draw}
     results = {"setup": setup, "machine": {"cpu": cpu_model(), "flags": speed_flags(), "threads": torch.get_num_threads()},
                "command": "python benchmarks/translate_train.py --arms " + " ".join(a.arms)
-                          + f" --seeds {' '.join(map(str, seeds))} --runtime {a.runtime}"
+                          + f" --seeds {' '.join(map(str, seeds))} --draw {draw} --runtime {a.runtime}"
                           + (f" --limit {a.limit}" if a.limit else ""),
                "translation": {}, "vocabulary": {}, "runs": []}
     previous = io.read_json(a.out) if a.out and a.out.exists() else {}
@@ -233,10 +237,9 @@ def main() -> None:
     if "label_kept" in previous:
         results["label_kept"] = previous["label_kept"]
 
-    # seed 1's draw, as transfer-source draws it for its seed-1 model (xlt.training.train_dev)
-    draw_seed = int(t["seeds"][0])
-    cfg = stages.source_config(p, TASK, draw_seed)
-    english = subsample(io.read_jsonl(paths.transfer_data(TASK, SOURCE) / "train.jsonl"), cfg.max_train_samples, draw_seed)
+    # drawn as transfer-source draws its model's phrases with the model's seed (xlt.training.train_dev)
+    cfg = stages.source_config(p, TASK, draw)
+    english = subsample(io.read_jsonl(paths.transfer_data(TASK, SOURCE) / "train.jsonl"), cfg.max_train_samples, draw)
     english = english[:a.limit] if a.limit else english
     phrases = [r["text"] for r in english]
     targets = sorted({lang.removesuffix(AGREED) for arm in a.arms for lang in arm.split("+") if lang != SOURCE})
@@ -248,7 +251,7 @@ def main() -> None:
         translators = Translators(root, mt_model, demo)
         print(f"translating {len(phrases)} English phrases with {mt_model} ({translators.runtime})", flush=True)
         for lang in targets:
-            cache = work / f"{mt_model}-{a.runtime.replace('.', '')}-{lang}.jsonl"
+            cache = work / f"{mt_model}-{a.runtime.replace('.', '')}-{lang}-draw{draw}.jsonl"
             before = len(read_cache(cache, phrases))
             rows, seconds = translate(translators, lang, phrases, cache)
             records = [{"text": r["text"], "label": e["label"], "source": f"{e['source']} translated"}
@@ -266,7 +269,7 @@ def main() -> None:
 
     dev = io.read_jsonl(paths.transfer_data(TASK, SOURCE) / "dev.jsonl")
     langs = [SOURCE, *t["targets"]]
-    runs_dir = work / (f"first{a.limit}" if a.limit else "all")      # a --limit run keeps its models apart
+    runs_dir = work / (f"draw{draw}" + (f"-first{a.limit}" if a.limit else ""))    # a --limit run keeps its models apart
     english_model = runs_dir / "models" / f"en-seed{seeds[0]}"
 
     def read_by_english_model() -> None:
