@@ -122,3 +122,19 @@ def test_pretrained_asks_for_the_parallel_pairs_its_corpus_names(tmp_path):
     assert "data/translation/te/train.jsonl: not found" in result.output
     assert "dvc repro mt-prepare@te" in result.output
     assert not (tmp_path / "models").exists()
+
+
+def test_mt_translate_takes_sentences_or_a_file_and_reads_the_file_before_any_model(tmp_path):
+    def invoke(*args):
+        return CliRunner().invoke(cli, ["--root", str(tmp_path), "--params", str(REPO / "params.yaml"),
+                                        "mt", "translate", "--model", "gemma3-270m", "--lang", "hi", *args])
+    bad = tmp_path / "in.jsonl"
+    bad.write_text('{"text": "a fine day"}\n{"text": \n', encoding="utf-8")
+    both = invoke("hello there", "--input", str(bad))
+    assert both.exit_code == 2 and "one of the two" in both.output
+    neither = invoke()
+    assert neither.exit_code == 2 and "one of the two" in neither.output
+    assert invoke("hello there", "--out", str(tmp_path / "o.jsonl")).exit_code == 2
+    # no model under tmp_path: the bad line is what the user hears about first
+    result = invoke("--input", str(bad))
+    assert result.exit_code != 0 and "in.jsonl:2: not JSON" in str(result.exception)

@@ -209,12 +209,10 @@ def predict(ctx, model_dir, input_path, out, backend, batch_size, int8, decode, 
     a tag each). INPUT_PATH: .jsonl with 'text' (or 'tokens' for NER) per line, or plain text, one
     sentence per line. Output: one JSON object per input line: its fields as given, 'line', and
     'prediction'."""
-    import json
     import time
 
     import torch
 
-    from xlt import io
     from xlt.data.preprocess import CleanConfig, clean_text
     from xlt.predict import Predictor, model_task, read_inputs
     if threads:
@@ -233,15 +231,23 @@ def predict(ctx, model_dir, input_path, out, backend, batch_size, int8, decode, 
     # The input's fields stay as given (a gold 'label' too); the model's answer is one field beside them.
     results = [{**r, "prediction": pred} for r, pred in zip(records, predictor.predict(inputs))]
     seconds = time.perf_counter() - loaded
-    if out:
-        io.write_jsonl(out, results)
-    else:
-        for r in results:
-            click.echo(json.dumps(r, ensure_ascii=False))
+    _write_rows(results, out)
     click.echo(f"xlt predict: {len(results)} {predictor.task} predictions in {seconds:.1f} s "
                f"({len(results) / max(seconds, 1e-9):.0f}/s; model loaded in {loaded - start:.1f} s) with "
                f"{predictor.describe()}, batches of {batch_size}" + (f", {decode} decoding" if task == "ner" else "")
                + (f" -> {out}" if out else ""), err=True)
+
+
+def _write_rows(rows: list[dict], out: Path | None) -> None:
+    """One JSON object per row: into `out` atomically, or onto standard output."""
+    import json
+
+    from xlt import io
+    if out:
+        io.write_jsonl(out, rows)
+    else:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
 
 
 @cli.command()
@@ -470,14 +476,37 @@ def mt_evaluate(ctx, model, lang):
 @mt.command("translate")
 @model_opt
 @mt_lang_opt
-@click.argument("sentences", nargs=-1, required=True)
+@click.argument("sentences", nargs=-1)
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="translate a file instead: .jsonl with 'text' per line, or plain text, one sentence per line")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="with --input: the JSONL to write (atomically), one object per input line: its fields as "
+                   "given, 'line' and 'translation'; default: standard output")
 @click.pass_context
-def mt_translate(ctx, model, lang, sentences):
-    """Translate English sentences with a trained model (decoding from params.yaml)."""
+def mt_translate(ctx, model, lang, sentences, input_path, out):
+    """Translate English sentences with a trained model, decoding as `mt-evaluate` does (params.yaml):
+    the SENTENCES given, or every line of --input."""
+    if bool(sentences) == bool(input_path):
+        raise click.UsageError("give the SENTENCES or --input FILE, one of the two")
+    if out and not input_path:
+        raise click.UsageError("--out goes with --input")
+    import time
+
+    from xlt.predict import read_inputs
     from xlt.translation.evaluate import translator
+    # The input is read (and a bad line reported as path:line: problem) before the model loads.
+    records, texts = read_inputs(input_path, "translation") if input_path else ([], list(sentences))
     translate = translator(_paths(ctx).mt_model(model, lang), lang, _decode_for(_params(ctx), model))
-    for line in translate(list(sentences)):
-        click.echo(line)
+    if not input_path:
+        for line in translate(texts):
+            click.echo(line)
+        return
+    start = time.perf_counter()
+    results = [{**r, "translation": t} for r, t in zip(records, translate(texts, progress=True))]
+    seconds = time.perf_counter() - start
+    _write_rows(results, out)
+    click.echo(f"xlt mt translate: {len(results)} sentences into {lang} with {model} in {seconds:.1f} s"
+               + (f" -> {out}" if out else ""), err=True)
 
 
 # ---------------------------------------------------------------- demo

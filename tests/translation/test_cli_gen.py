@@ -76,3 +76,10 @@ def test_tiny_generator_trains_and_translates_into_the_target_script(root, lang)
                      "the house is big", "we eat rice").splitlines()
     assert len(translated) == 2 and len(hyps) == 2
     assert script_fraction(" ".join(translated + hyps), lang) > 0.9, translated + hyps
+
+    # a file: each line's fields kept, its line number and translation beside them, the same translations
+    (root / "in.jsonl").write_text('{"text": "the house is big", "id": "a"}\n\n{"text": "we eat rice"}\n')
+    run(root, params, "mt", "translate", "--model", "tiny-gen", "--lang", lang,
+        "--input", str(root / "in.jsonl"), "--out", str(root / f"out-{lang}.jsonl"))
+    rows = [json.loads(x) for x in (root / f"out-{lang}.jsonl").read_text().splitlines()]
+    assert [(r["line"], r.get("id"), r["translation"]) for r in rows] == [(1, "a", translated[0]), (3, None, translated[1])]
