@@ -6,11 +6,12 @@ setting) asks what the same English data does once machine-translated into the t
 with no target-language label either. Here the translator is the demo's: the best translation model
 by measured dev chrF++ (Gemma 3 270M fine-tuned, FLORES-200 devtest chrF++ 21.7 hi / 16.7 te),
 one phrase at a time with the demo's decoding budget (xlt.demo.analyzer.Translators; llama.cpp
-by default, --runtime torch for the torch model).
+by default; --runtime torch: the torch model, one sentence at a time, several times slower).
 
 Arms, each one model per seed, trained with `transfer.source.sentiment`'s recipe through
 `xlt.train.train` (the epoch chosen on English dev only, the XTREME rule: no target data anywhere):
-  en        the English phrases themselves (zero-shot; seed 1 is transfer-source's seed-1 model)
+  en        the English phrases themselves (zero-shot; with the default draw, seed 1 trains as
+            transfer-source's seed-1 model does)
   hi, te    their translations into one target language (translate-train)
   en+hi+te  all three together (translate-train-all)
   hi-agreed, te-agreed   only the translations that the English arm's first-seed model labels
