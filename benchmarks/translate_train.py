@@ -17,6 +17,7 @@ Arms, each one model per seed, trained with `transfer.source.sentiment`'s recipe
   hi-agreed, te-agreed   only the translations that the English arm's first-seed model labels
             as their English phrase is labelled (consistency filtering: a translation that lost its
             sentiment is left out; no target-language label is used)
+  en+hi-agreed+te-agreed   the English phrases and both filtered translations (translate-train-all, filtered)
 Every arm and seed uses the same phrases, one draw of `max_train_samples` (2,000) from
 data/transfer/sentiment/en/train.jsonl (--draw: the seed it is drawn with; by default the first of
 transfer.seeds, the phrases transfer-source trains its seed-1 model on), so that the arms differ
@@ -50,7 +51,7 @@ from xlt.transfer.report import _mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = "sentiment"
-ARMS = ("en", "hi", "te", "en+hi+te", "hi-agreed", "te-agreed")
+ARMS = ("en", "hi", "te", "en+hi+te", "hi-agreed", "te-agreed", "en+hi-agreed+te-agreed")
 AGREED = "-agreed"
 
 
@@ -286,7 +287,7 @@ def main() -> None:
     for arm in a.arms:
         if AGREED in arm:
             read_by_english_model()
-            if arm not in translated:
+            if any(lang not in translated for lang in arm.split("+") if lang != SOURCE):
                 raise SystemExit(f"--arms {arm}: needs the English arm's model {english_model}: put en before it")
         data_dir = runs_dir / "data" / arm
         with io.atomic_path(data_dir) as tmp:
