@@ -47,7 +47,7 @@ import torch
 
 from xlt import io
 from xlt.speed import cpu_model, speed_flags
-from xlt.transfer.report import _mean_std
+from xlt.transfer.stages import _summary
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = "sentiment"
@@ -73,11 +73,12 @@ def read_cache(path: Path, phrases: list[str]) -> list[dict]:
     return done
 
 
-def translate(translators, lang: str, phrases: list[str], cache: Path) -> tuple[list[dict], float]:
-    """[{en, text, cut}] for every phrase, and the seconds spent translating now (not from the cache)."""
+def translate(translators, lang: str, phrases: list[str], cache: Path) -> tuple[list[dict], int, float]:
+    """[{en, text, cut}] for every phrase, how many of them came from the cache, and the seconds
+    spent translating the others now."""
     done = read_cache(cache, phrases)
     if len(done) == len(phrases):               # (a --limit run reads a prefix and leaves the rest)
-        return done, 0.0
+        return done, len(done), 0.0
     io.write_jsonl(cache, done)                 # drops whatever followed the usable part
     first, start, report = len(done), time.time(), time.time()
     with cache.open("a", encoding="utf-8") as f:
@@ -92,7 +93,7 @@ def translate(translators, lang: str, phrases: list[str], cache: Path) -> tuple[
                 print(f"  {lang}: {i + 1}/{len(phrases)} translated, {rate:.1f}/s, "
                       f"{(len(phrases) - i - 1) / rate / 60:.0f} min to go", flush=True)
                 report = time.time()
-    return done, time.time() - start
+    return done, first, time.time() - start
 
 
 def translation_stats(rows: list[dict], kept: int, dropped: dict, seconds: float, new: int) -> dict:
@@ -181,11 +182,9 @@ def summary(runs: list[dict], langs: list[str]) -> dict:
         rs = [r for r in runs if r["arm"] == arm]
         out[arm] = {"seeds": [r["seed"] for r in rs]}
         for lang in langs:
-            for metric in ("macro_f1", "accuracy"):
-                mean, std = _mean_std([r[lang][metric] for r in rs])
-                out[arm][f"{lang}_{metric}"] = {"mean": round(mean, 2), "std": round(std, 2),
-                                                "min": min(r[lang][metric] for r in rs),
-                                                "max": max(r[lang][metric] for r in rs)}
+            for metric in ("macro_f1", "accuracy"):      # as the transfer stages summarise seeds
+                out[arm][f"{lang}_{metric}"] = {k: round(v, 2) for k, v in
+                                                _summary([r[lang][metric] for r in rs]).items()}
     return out
 
 
@@ -254,8 +253,7 @@ def main() -> None:
         print(f"translating {len(phrases)} English phrases with {mt_model} ({translators.runtime})", flush=True)
         for lang in targets:
             cache = work / f"{mt_model}-{a.runtime.replace('.', '')}-{lang}-draw{draw}.jsonl"
-            before = len(read_cache(cache, phrases))
-            rows, seconds = translate(translators, lang, phrases, cache)
+            rows, before, seconds = translate(translators, lang, phrases, cache)
             records = [{"text": r["text"], "label": e["label"], "source": f"{e['source']} translated"}
                        for r, e in zip(rows, english)]
             kept, counts = clean_sentiment(records, clean_cfg, "train")

@@ -249,7 +249,8 @@ def test_translate_train_resumes_after_the_last_whole_translation(tmp_path):
         def reached_budget(self, lang, text, out):
             return text == "a joy"
 
-    rows, _ = tt.translate(Fake(), "hi", phrases, cache)
+    rows, cached, _ = tt.translate(Fake(), "hi", phrases, cache)
+    assert cached == 1
     assert [r["text"] for r in rows] == ["एक अच्छी फिल्म", "<hi> dull and long", "<hi> a joy"]   # the kept one not redone
     assert [r["cut"] for r in rows] == [False, False, True]
     assert tt.read_cache(cache, phrases) == rows                                       # and all of it on disk
