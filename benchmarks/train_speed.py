@@ -63,7 +63,7 @@ def main():
         args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.batch_size, max_steps=warmup + a.steps,
                                  learning_rate=cfg.learning_rate, train_sampling_strategy="group_by_length",
                                  report_to="none", save_strategy="no", disable_tqdm=True, logging_strategy="no",
-                                 bf16=a.bf16, optim=a.optim, use_cpu=True)
+                                 bf16=a.bf16, optim=a.optim, use_cpu=not torch.accelerator.is_available())
         Trainer(model=model, args=args, train_dataset=ds, data_collator=task.collator(tok), callbacks=[timer]).train()
     secs = time.perf_counter() - timer.start
     seqs = a.steps * cfg.batch_size
