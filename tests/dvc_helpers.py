@@ -93,6 +93,11 @@ def tiny_params(src: Path, dst: Path, models: list[str], tasks: list[str], langs
     t["bootstrap"]["samples"] = 50
     with dst.open("w") as f:
         yaml.dump(p, f)
+    # Annotation projection (its own params file): left out, as the transfer stages are by default.
+    projection = yaml.load((src.parent / "params-projection.yaml").read_text())
+    projection["projection"]["targets"] = []
+    with (dst.parent / "params-projection.yaml").open("w") as f:
+        yaml.dump(projection, f)
 
 
 def prepared_copy(dst: Path) -> Path:

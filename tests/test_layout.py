@@ -17,6 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from xlt.layout import BASELINE, SOURCE, Layout
+from xlt.transfer import projection
 from xlt.transfer.paths import matrix_metrics
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,11 @@ def _expected() -> dict[str, tuple[object, list[Path], list[Path]]]:
                                    L.run_facts(L.multilingual_metrics(TASK)),
                                    L.transfer_data(TASK), L.published()],
                             [L.transfer_report(TASK), L.transfer_figure(TASK), L.transfer_curves(TASK)]),
+        "transfer-align": (LANG, [L.pretrained(ENC), L.translation_data(LANG) / "train.jsonl"],
+                           [projection.aligned_path(L.root, LANG).parent]),
+        "transfer-project": (LANG, [L.source_model("ner", SEED).parent, projection.aligned_path(L.root, LANG).parent,
+                                    L.transfer_data("ner", LANG)],
+                             [projection.silver_path(L.root, LANG), projection.metrics_path(L.root, LANG)]),
         "report": (None, [L.metrics(MODEL, TASK, LANG).parents[2], L.prepared(), L.published()], [L.report()]),
     }
 

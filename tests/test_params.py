@@ -793,3 +793,15 @@ def test_the_model_module_imports_neither_translation_nor_demo():
             "bad = sorted(m for m in sys.modules if m.startswith(('xlt.translation', 'xlt.demo'))); "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_check_validates_the_projection_settings_file_too(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "raw").symlink_to(FIXTURE_RAW)
+    shipped = (Path(__file__).resolve().parents[1] / "params-projection.yaml").read_text()
+    (tmp_path / "params-projection.yaml").write_text(shipped)
+    assert _cli("--root", str(tmp_path), "--params", str(PARAMS), "check").exit_code == 0
+    (tmp_path / "params-projection.yaml").write_text(shipped.replace("sentences:", "sentence:"))
+    result = _cli("--root", str(tmp_path), "--params", str(PARAMS), "check")
+    assert result.exit_code == 1
+    assert "params-projection.yaml: projection.sentence: unknown key" in result.output

@@ -260,6 +260,12 @@ def check(ctx):
         found = [f"{ctx.obj['params_path']}: {x}" for x in params_mod.problems(p)]
     except params_mod.ParamsError as e:      # not found, not YAML, not a mapping
         p, found = None, e.problems
+    from xlt.transfer.projection import PARAMS_FILE, settings
+    if (ctx.obj["root"] / PARAMS_FILE).exists():       # the projection stages' own settings file
+        try:
+            settings(ctx.obj["root"])
+        except params_mod.ParamsError as e:
+            found += e.problems
     if not found:
         pairs = [(t, lang) for t in p["run"]["tasks"] for lang in p["run"]["langs"]]
         from xlt.data.readers import raw_data_problems
@@ -360,6 +366,33 @@ def transfer_fewshot(ctx, task, lang, k):
     click.echo(f"{task}/{lang} k={k}: " + ", ".join(
         f"{arm} {100 * out[arm][metric]['mean']:.1f}±{100 * out[arm][metric]['std']:.1f}"
         for arm in out if isinstance(out[arm], dict) and metric in out[arm]))
+
+
+target_opt = click.option("--lang", type=click.Choice(["hi", "te"]), required=True,
+                          help="the target language (one of params-projection.yaml projection.targets)")
+
+
+@transfer.command("align")
+@target_opt
+@click.pass_context
+def transfer_align(ctx, lang):
+    """Word-align the parallel training pairs of one language: data/transfer/projection/<lang>/aligned.jsonl."""
+    from xlt.transfer.projection import align
+    out = align(_params(ctx), lang, ctx.obj["root"])
+    click.echo(f"en-{lang}: {out['pairs']} pairs aligned ({out['links']} word links) in {out['seconds']} s")
+
+
+@transfer.command("project")
+@target_opt
+@click.pass_context
+def transfer_project(ctx, lang):
+    """Every English NER model trained on its tags projected onto <lang> parallel text:
+    metrics/transfer/projection/ner/<lang>.json."""
+    from xlt.transfer.projection import project_stage
+    out = project_stage(_params(ctx), lang, ctx.obj["root"])
+    z, q = out["zeroshot"]["f1"], out["projected"]["f1"]
+    click.echo(f"ner/{lang}: zero-shot {100 * z['mean']:.1f}±{100 * z['std']:.1f} -> "
+               f"projected {100 * q['mean']:.1f}±{100 * q['std']:.1f} (strict F1, {len(out['runs'])} seeds)")
 
 
 @transfer.command("multilingual")
