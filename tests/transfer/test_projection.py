@@ -163,3 +163,21 @@ def test_a_target_the_transfer_stages_do_not_have_is_refused_by_name(root):
                 stage(p, "te", root)
     with pytest.raises(ParamsError, match="hi is not one of"):
         proj.align(P, "hi", root)
+
+
+def test_the_report_reads_the_file_the_stage_writes(tmp_path):
+    from xlt.transfer.report import _projection_section, projection_metrics
+    assert projection_metrics(tmp_path, "te") == proj.metrics_path(tmp_path, "te")
+    p = {"transfer": {"targets": ["hi", "te"]}}
+    assert _projection_section(tmp_path, p) == []                      # nothing run: no section
+
+    def run(z, q):
+        return {"zeroshot": {"f1": z}, "projected": {"f1": q, "overlap": {"f1": q + 0.05}}, "train_sentences": 4000}
+    io.write_json(proj.metrics_path(tmp_path, "te"), {"runs": [run(0.5, 0.6), run(0.52, 0.58), run(0.46, 0.56)]})
+    text = "\n".join(_projection_section(tmp_path, p))
+    assert "| Hindi | not run |" in text
+    assert "| Telugu | 49.3 ± 3.1 (46.0–52.0) | **58.0 ± 2.0 (56.0–60.0)** |" in text and "+10.0, +6.0, +10.0" in text
+    assert "- Telugu: +8.7 points on the mean; it gains on every seed." in text
+    io.write_json(proj.metrics_path(tmp_path, "hi"), {"runs": [run(0.58, 0.60), run(0.59, 0.57)]})
+    assert "- Hindi: +0.0 points on the mean; it moves both ways over the seeds (within the zero-shot seed spread" \
+        in "\n".join(_projection_section(tmp_path, p))
