@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from xlt import params as params_mod
+from xlt.config import MT_LANGS
 from xlt.layout import BASELINE, Layout
 from xlt.params import LANGS, TASKS
 
@@ -368,7 +369,7 @@ def transfer_fewshot(ctx, task, lang, k):
         for arm in out if isinstance(out[arm], dict) and metric in out[arm]))
 
 
-target_opt = click.option("--lang", type=click.Choice(["hi", "te"]), required=True,
+target_opt = click.option("--lang", type=click.Choice(MT_LANGS), required=True,
                           help="the target language (one of params-projection.yaml projection.targets)")
 
 

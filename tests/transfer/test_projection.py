@@ -84,8 +84,9 @@ def test_settings_name_the_file_and_the_key(tmp_path):
     (tmp_path / proj.PARAMS_FILE).write_text(SETTINGS.replace("epochs: 1", "epochs: '1e-00'"))
     assert proj.settings(tmp_path)["epochs"] == 1.0          # as `dvc exp run -S` may write it
     for bad, says in [(SETTINGS.replace("layer:", "layers:"), "projection.layers: unknown key"),
-                      (SETTINGS.replace("targets: [te]", "targets: [ta]"), "projection.targets: expected a list"),
-                      (SETTINGS.replace("pairs: 100", "pairs: -1"), "projection.pairs: expected a positive"),
+                      (SETTINGS.replace("targets: [te]", "targets: te"), "projection.targets: expected a list"),
+                      (SETTINGS.replace("targets: [te]", "targets: [ta]"), r"projection.targets\[0\]: unknown value 'ta'"),
+                      (SETTINGS.replace("pairs: 100", "pairs: -1"), "projection.pairs: expected an integer >= 1"),
                       (SETTINGS.replace("min_words: 2", "min_words: 99"), "projection.min_words: 99 is above")]:
         (tmp_path / proj.PARAMS_FILE).write_text(bad)
         with pytest.raises(ParamsError, match=says) as e:

@@ -34,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pydantic import model_validator
 
-from xlt import io
+from xlt import config, io
 from xlt.layout import SOURCE, Layout
 from xlt.params import ParamsError, _bf16, read
 
@@ -43,44 +44,37 @@ log = logging.getLogger(__name__)
 
 PARAMS_FILE = "params-projection.yaml"
 ENGLISH_WORD = re.compile(r"\w+|[^\w\s]")
-_SETTINGS = {"targets": list, "pairs": int, "min_words": int, "max_words": int, "layer": int,
-             "sentences": int, "max_span_ratio": float, "epochs": float}
 
 
 # --------------------------------------------------------------------------- settings and paths
 
 
+class Settings(config.Section):
+    """params-projection.yaml's `projection` section, checked by the same rules as params.yaml's
+    sections (unknown keys with the nearest known one, numbers written as strings by `dvc exp run -S`)."""
+    targets: config.ListOf(config.OneOf(*config.MT_LANGS), "target languages")
+    pairs: config.PosInt
+    min_words: config.PosInt
+    max_words: config.PosInt
+    layer: config.PosInt
+    sentences: config.PosInt
+    max_span_ratio: config.PosFloat
+    epochs: config.PosFloat
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min_words > self.max_words:
+            config._raise([(("min_words",), f"{self.min_words} is above max_words {self.max_words}")])
+        return self
+
+
 def settings(root: Path) -> dict:
-    """params-projection.yaml's `projection` section, checked: every key known and of its type."""
+    """params-projection.yaml's `projection` section, validated (ParamsError naming file and key)."""
     path = Path(root) / PARAMS_FILE
     section = read(path).get("projection")      # ruamel, as params.yaml: a clear error if missing or broken
     if not isinstance(section, dict):
         raise ParamsError(f"{path}: projection: expected a mapping of settings")
-    found = [f"{path}: projection.{k}: unknown key (known: {', '.join(_SETTINGS)})" for k in section
-             if k not in _SETTINGS]
-    found += [f"{path}: projection.{k}: missing key" for k in _SETTINGS if k not in section]
-    out = {}
-    for key, kind in _SETTINGS.items():
-        value = section.get(key)
-        if key not in section:
-            continue
-        if kind is list:
-            if not isinstance(value, list) or any(v not in ("hi", "te") for v in value):
-                found.append(f"{path}: projection.{key}: expected a list of hi / te, got {value!r}")
-            out[key] = value
-            continue
-        try:
-            out[key] = kind(value)      # `dvc exp run -S` may write 1e-05 as a string
-        except (TypeError, ValueError):
-            found.append(f"{path}: projection.{key}: expected a number, got {value!r}")
-            continue
-        if isinstance(value, bool) or out[key] <= 0:
-            found.append(f"{path}: projection.{key}: expected a positive number, got {value!r}")
-    if not found and out["min_words"] > out["max_words"]:
-        found.append(f"{path}: projection.min_words: {out['min_words']} is above max_words {out['max_words']}")
-    if found:
-        raise ParamsError(found[0], found)
-    return out
+    return config.check(Settings, section, "projection", prefix=f"{path}: ").model_dump()
 
 
 def _check(p: dict, s: dict, lang: str, root: Path) -> None:

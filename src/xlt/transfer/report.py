@@ -425,7 +425,7 @@ def _projection_section(root: Path, p: dict) -> list[str]:
                    else "moves both ways over the seeds")
         lines.append(f"- {LANG_NAMES[lang]}: {100 * mean_gain:+.1f} points on the mean; it {verdict}"
                      f"{' (within the zero-shot seed spread of ' + f'{100 * spread:.1f})' if abs(mean_gain) <= spread else ''}.")
-    if all(r.endswith("not run | | | | |") for r in rows):
+    if not lines:           # no target's projection has run
         return []
     return ["## Annotation projection (no target label; translate-train, not zero-shot)", "",
             "Each English model tags the English side of the target language's parallel training pairs; the tags "
