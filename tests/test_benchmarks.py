@@ -271,3 +271,27 @@ def test_translate_train_arms_join_their_languages_and_summaries_span_seeds():
     s = tt.summary(runs, ["en"])["hi"]
     assert s["seeds"] == [1, 2] and s["en_macro_f1"]["mean"] == 82.0 and s["en_macro_f1"]["min"] == 80.0
     assert round(s["en_macro_f1"]["std"], 2) == 2.83        # sample std, as the transfer report's
+
+
+def test_noop_benchmark_mirrors_every_output_the_lock_records(tmp_path):
+    noop = load_benchmark("noop_repro.py")
+    lock = {"stages": {
+        "train": {"outs": [{"path": "models/a", "md5": "0f.dir", "nfiles": 2}]},
+        "evaluate": {"outs": [{"path": "metrics/a.json", "md5": "1e"}, {"path": "predictions/a", "md5": "2d.dir"}]},
+        "report": {"outs": [{"path": "reports/r.md", "md5": "3c"}]}}}
+    outputs = noop.lock_outputs(lock)
+    assert outputs == {"models/a": True, "metrics/a.json": False, "predictions/a": True, "reports/r.md": False}
+    built, scratch = tmp_path / "built", tmp_path / "scratch"
+    (built / "models/a/sub").mkdir(parents=True)
+    (built / "models/a/config.json").write_text("{}" * 100)
+    (built / "models/a/sub/weights.bin").write_bytes(b"\0" * 1000)
+    (scratch / "metrics").mkdir(parents=True)
+    (scratch / "metrics/a.json").write_text('{"f1": 1}')       # tracked by git: left as it is
+    counts = noop.mirror_outputs(outputs, built, scratch)
+    assert counts == {"present": 1, "mirrored": 1, "placeholder": 2, "files": 4}
+    assert sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file()) == [
+        "metrics/a.json", "models/a/config.json", "models/a/sub/weights.bin", "predictions/a/placeholder",
+        "reports/r.md"]
+    assert (scratch / "metrics/a.json").read_text() == '{"f1": 1}'
+    assert (scratch / "models/a/sub/weights.bin").stat().st_size < 100       # the tree, not the bytes
+    assert (built / "models/a/sub/weights.bin").stat().st_size == 1000       # the workspace is not touched
