@@ -7,7 +7,8 @@ dependency and output entries, params parsed, files per output directory), not o
 outputs hold. Building every output takes hours here (~5 3/4 h on the avx512_bf16 EPYC), so this
 script measures the same shape in a scratch clone instead:
 
-1. `git clone` of this repository's HEAD into a scratch directory (uncommitted changes are not in it);
+1. `git clone` of this repository at HEAD (or `--rev`) into a scratch directory (uncommitted changes
+   are not in it);
 2. the DVC-tracked inputs (`*.dvc`: the raw datasets) copied from this workspace, so run `dvc pull`
    first;
 3. every output dvc.lock records that git does not hold, created as a mirror: the same file tree
@@ -156,26 +157,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=7, help="timed runs of each command (default 7)")
     ap.add_argument("--profile", action="store_true", help="also profile one run (cProfile shares)")
+    ap.add_argument("--rev", default="HEAD", help="the commit whose pipeline to measure (default HEAD)")
     ap.add_argument("--keep", type=Path, help="build the scratch clone here and keep it")
     ap.add_argument("--out", type=Path, help="result JSON (default benchmarks/results/noop-repro-<cpu>.json)")
     a = ap.parse_args()
     if shutil.which("dvc") is None:
         sys.exit("dvc is not on PATH: activate the project's virtual environment")
 
-    inputs = tracked_inputs(ROOT)
-    missing = [str(p) for p in inputs if not (ROOT / p).exists()]
-    if missing:
-        sys.exit(f"the DVC-tracked inputs are not in this workspace ({', '.join(missing)}): run `dvc pull` first")
     if a.keep and a.keep.exists():
         sys.exit(f"{a.keep} exists: give a new directory")
 
     tmp = None if a.keep else tempfile.TemporaryDirectory(prefix="xlt-noop-")
     scratch = a.keep or Path(tmp.name) / "xlt"
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, text=True, capture_output=True,
+        head = subprocess.run(["git", "rev-parse", a.rev], cwd=ROOT, text=True, capture_output=True,
                               check=True).stdout.strip()
         print(f"cloning {ROOT} at {head[:10]} into {scratch}", flush=True)
         subprocess.run(["git", "clone", "-q", str(ROOT), str(scratch)], check=True)
+        subprocess.run(["git", "checkout", "-q", head], cwd=scratch, check=True)
+        inputs = tracked_inputs(scratch)
+        missing = [str(p) for p in inputs if not (ROOT / p).exists()]
+        if missing:
+            sys.exit(f"the DVC-tracked inputs are not in this workspace ({', '.join(missing)}): run `dvc pull` first")
         if (ROOT / ".dvc" / "config.local").exists():
             shutil.copy2(ROOT / ".dvc" / "config.local", scratch / ".dvc" / "config.local")
         for rel in inputs:
