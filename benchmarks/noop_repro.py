@@ -4,7 +4,7 @@ A no-op `dvc repro` reads dvc.yaml, dvc.lock and params.yaml, and checks every s
 and outputs against the hashes the lock file records; it never reads an output's content (DVC
 keeps each file's hash by inode, size and mtime). Its cost depends on the pipeline's shape (stages,
 dependency and output entries, params parsed, files per output directory), not on what the
-outputs hold. Building every output takes hours here (~5 3/4 h on the avx512_bf16 EPYC), so this
+outputs hold. Building every output takes hours here (~5 1/4 h on the avx512_bf16 EPYC), so this
 script measures the same shape in a scratch clone instead:
 
 1. `git clone` of this repository at HEAD (or `--rev`) into a scratch directory (uncommitted changes
@@ -28,6 +28,7 @@ entry counts, and the command. This workspace is not touched.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -58,6 +59,15 @@ def cpu() -> dict:
         if key in ("cpu family", "model"):
             info["family" if key == "cpu family" else "model_number"] = value
     return info
+
+
+def bench_slug(cpu: dict) -> str:
+    """bench.py's result naming (the CPU name and its widest speed flag), loaded from the file beside
+    this one, so that the two kinds of EPYC do not overwrite each other's result here either."""
+    spec = importlib.util.spec_from_file_location("bench", Path(__file__).with_name("bench.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench._slug(cpu)
 
 
 def lock_outputs(lock: dict) -> dict[str, bool]:
@@ -229,8 +239,7 @@ def main() -> None:
             tmp.cleanup()
 
     from xlt import io
-    from bench import _slug      # same naming as bench.py: the CPU name and its widest speed flag
-    out = a.out or ROOT / "benchmarks" / "results" / f"noop-repro-{_slug(result['cpu'])}.json"
+    out = a.out or ROOT / "benchmarks" / "results" / f"noop-repro-{bench_slug(result['cpu'])}.json"
     io.write_json(out, result)
     r = result["dvc_repro"]
     print(f"no-op dvc repro: median {r['median_s']} s ({r['min_s']}-{r['max_s']}, {a.runs} runs), "

@@ -295,3 +295,4 @@ def test_noop_benchmark_mirrors_every_output_the_lock_records(tmp_path):
     assert (scratch / "metrics/a.json").read_text() == '{"f1": 1}'
     assert (scratch / "models/a/sub/weights.bin").stat().st_size < 100       # the tree, not the bytes
     assert (built / "models/a/sub/weights.bin").stat().st_size == 1000       # the workspace is not touched
+    assert noop.bench_slug({"model": "AMD EPYC", "flags_seen": ["avx2"]}) == "amd-epyc-avx2"   # bench.py's naming
