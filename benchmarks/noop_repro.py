@@ -4,7 +4,7 @@ A no-op `dvc repro` reads dvc.yaml, dvc.lock and params.yaml, and checks every s
 and outputs against the hashes the lock file records; it never reads an output's content (DVC
 keeps each file's hash by inode, size and mtime). Its cost depends on the pipeline's shape (stages,
 dependency and output entries, params parsed, files per output directory), not on what the
-outputs hold. Building every output takes hours here (~5 1/4 h on the avx512_bf16 EPYC), so this
+outputs hold. Building every output takes hours here (~5 h on the avx512_bf16 EPYC), so this
 script measures the same shape in a scratch clone instead:
 
 1. `git clone` of this repository at HEAD (or `--rev`) into a scratch directory (uncommitted changes
