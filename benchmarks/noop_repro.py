@@ -49,12 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def cpu() -> dict:
     """The model name, the family/model numbers (two AMD EPYCs of one name differ: Milan is family
     25 model 1, Genoa model 17) and the flags that decide this project's speed paths."""
-    from xlt.speed import cpu_model, speed_flags
+    from xlt.speed import _cpuinfo, cpu_model, speed_flags      # xlt.speed's reader of /proc/cpuinfo
     info = {"model": cpu_model(), "cores": os.cpu_count(), "flags_seen": speed_flags(),
             "python": platform.python_version()}
-    cpuinfo = Path("/proc/cpuinfo")
-    first = cpuinfo.read_text(errors="replace").split("\n\n")[0] if cpuinfo.exists() else ""
-    for line in first.splitlines():
+    for line in _cpuinfo().split("\n\n")[0].splitlines():
         key, _, value = (part.strip() for part in line.partition(":"))
         if key in ("cpu family", "model"):
             info["family" if key == "cpu family" else "model_number"] = value
@@ -90,26 +88,16 @@ def mirror_outputs(outputs: dict[str, bool], built: Path, scratch: Path) -> dict
             counts["present"] += 1           # tracked by git (metrics, plots, reports)
             continue
         if src.is_dir():
-            files = [p for p in src.rglob("*") if p.is_file()]
-            counts["mirrored"] += 1
+            kind, targets = "mirrored", [dst / f.relative_to(src) for f in src.rglob("*") if f.is_file()]
         elif src.is_file():
-            files, counts["mirrored"] = [src], counts["mirrored"] + 1
+            kind, targets = "mirrored", [dst]
         else:
-            files, counts["placeholder"] = [], counts["placeholder"] + 1
-        if src.exists():
-            for f in files:
-                target = dst / f.relative_to(src) if src.is_dir() else dst
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(f"{rel}\n")
-        elif is_dir:
-            dst.mkdir(parents=True, exist_ok=True)
-            (dst / "placeholder").write_text(f"{rel}\n")
-            files = [dst / "placeholder"]
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_text(f"{rel}\n")
-            files = [dst]
-        counts["files"] += len(files)
+            kind, targets = "placeholder", [dst / "placeholder" if is_dir else dst]
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(f"{rel}\n")
+        counts[kind] += 1
+        counts["files"] += len(targets)
     return counts
 
 
